@@ -1,0 +1,35 @@
+//! Lock-free buffer pools whose every concurrent line is model-checked.
+//!
+//! All atomics, cells, threads and node memory go through [`sync`], so the
+//! same code runs under `std`, loom (`RUSTFLAGS="--cfg loom --cfg
+//! crossbeam_loom"`) and shuttle (`--features shuttle`). See `DESIGN.md` for
+//! each algorithm's invariants, linearization points and orderings, and
+//! `README.md` for the commands that check them.
+//!
+//! The free lists:
+//!
+//! * [`TaggedStack`] — a fixed arena with a (generation, index) head; no
+//!   allocation after construction. The recommended default.
+//! * [`EpochStack`] — a node per push, reclaimed through crossbeam-epoch.
+//! * [`PointerNodeStack`] — the seed's algorithm, kept as the audited
+//!   baseline: sound with one popper at a time, and its unsafe multi-popper
+//!   entry point is what the negative models catch.
+//!
+//! ```
+//! use verified_pools::{FreeList, TaggedStack};
+//!
+//! let stack: TaggedStack<Vec<u8>> = TaggedStack::with_capacity(2).unwrap();
+//! stack.push(vec![1]).unwrap();
+//! stack.push(vec![2]).unwrap();
+//! assert_eq!(stack.push(vec![3]), Err(vec![3])); // full: handed back
+//! assert_eq!(stack.pop(), Some(vec![2]));
+//! ```
+#![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod stack;
+pub mod sync;
+
+pub use stack::{
+    CapacityError, EpochStack, FreeList, IndexStack, PointerNodeStack, Popper, TaggedStack,
+};

@@ -1,0 +1,217 @@
+//! `PointerNodeStack<T>`: the seed's Treiber stack exactly as its algorithm
+//! is written — a `Box` node per push; pop loads the head, reads
+//! `(*head).next`, CASes the head to it and frees the node at once.
+//!
+//! That pop is sound with **one popper at a time** and unsound with two:
+//!
+//! * use-after-free: P1 loads head `A`; P2 pops `A` and frees it; P1 reads
+//!   `A.next` from freed memory.
+//! * ABA: P1 loads `A`, reads `next = B`; P2 pops `A`, pops `B`, pushes a node
+//!   the allocator places at `A`'s old address; P1's CAS succeeds and installs
+//!   `B`, which P2 owns — `B` is handed out twice and later freed twice.
+//!
+//! So safe code reaches pop only through a single-popper lock ([`Popper`],
+//! also used by the [`FreeList`] impl); the seed's lock-free multi-popper pop
+//! is [`PointerNodeStack::pop_shared`], `unsafe`, kept for the negative models
+//! and the benches. Pushes are always lock-free and may run concurrently with
+//! each other and with the one popper.
+//!
+//! The seed's orderings also include an Acquire load in push and a Release
+//! CAS in pop; neither is needed (the loom mutation models check the ones
+//! kept), so they are Relaxed here.
+//!
+//! # Invariants
+//! 1. A node's `next` is written only before the Release CAS that publishes it.
+//! 2. At most one thread is inside `pop` at a time (the `popping` flag); so
+//!    the head's top node can only be unlinked by us while we pop, and
+//!    reading `top.next` is reading a live node.
+//! 3. A node is freed only by the popper whose CAS unlinked it.
+//!
+//! # Linearization points
+//! * push: the successful CAS that installs the node.
+//! * pop (some): the successful CAS that unlinks the node.
+//! * pop (none): the Acquire load that reads null.
+
+use core::ptr;
+
+use super::{CapacityError, FreeList};
+use crate::sync::mutation::ord;
+use crate::sync::{AtomicBool, AtomicPtr, Backoff, Ordering::*, node, spin_loop};
+use crossbeam_utils::CachePadded;
+
+struct Node<T> {
+    value: T,
+    next: AtomicPtr<Node<T>>,
+}
+
+/// The seed's pointer-node Treiber stack: lock-free pushes, one popper.
+///
+/// ```
+/// use verified_pools::{FreeList, PointerNodeStack};
+/// let s = PointerNodeStack::new();
+/// s.push(1).unwrap();
+/// s.push(2).unwrap();
+/// let mut popper = s.popper().expect("no other popper");
+/// assert_eq!(popper.pop(), Some(2));
+/// ```
+pub struct PointerNodeStack<T> {
+    head: CachePadded<AtomicPtr<Node<T>>>,
+    popping: CachePadded<AtomicBool>,
+}
+
+// SAFETY: values move between threads through the stack (T: Send); a node's
+// value is moved out only by the popper that unlinked it (invariant 3).
+unsafe impl<T: Send> Send for PointerNodeStack<T> {}
+// SAFETY: as above; safe pops are serialised by `popping` (invariant 2).
+unsafe impl<T: Send> Sync for PointerNodeStack<T> {}
+
+/// The exclusive right to pop from a [`PointerNodeStack`]; released on drop.
+pub struct Popper<'a, T> {
+    stack: &'a PointerNodeStack<T>,
+}
+
+impl<T> Popper<'_, T> {
+    /// Pops the top value.
+    pub fn pop(&mut self) -> Option<T> {
+        // SAFETY: holding the `Popper` means no other pop runs (invariant 2).
+        unsafe { self.stack.pop_shared() }
+    }
+}
+
+impl<T> Drop for Popper<'_, T> {
+    fn drop(&mut self) {
+        // Release: the next popper's Acquire swap happens-after our unlink
+        // and free, so it cannot load the head we already popped.
+        self.stack
+            .popping
+            .store(false, ord(Release, "pointer.popper.release"));
+    }
+}
+
+impl<T> PointerNodeStack<T> {
+    /// An empty stack.
+    pub fn new() -> Self {
+        Self {
+            head: CachePadded::new(AtomicPtr::new(ptr::null_mut())),
+            popping: CachePadded::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Takes the single-popper right, or `None` if another thread holds it.
+    pub fn popper(&self) -> Option<Popper<'_, T>> {
+        // Acquire: pairs with the previous popper's Release in `Popper::drop`.
+        if self.popping.swap(true, ord(Acquire, "pointer.popper.acquire")) {
+            None
+        } else {
+            Some(Popper { stack: self })
+        }
+    }
+
+    /// The seed's lock-free pop, with no popper exclusion.
+    ///
+    /// # Safety
+    /// No other pop ([`pop_shared`](Self::pop_shared), [`Popper::pop`] or
+    /// [`FreeList::pop`]) may run concurrently. With two concurrent poppers
+    /// this is the seed's bug: a popper can read a node another popper
+    /// already freed (use-after-free), and with address reuse install a node
+    /// another thread owns (ABA: the same value handed out twice, then freed
+    /// twice). Concurrent pushes are fine.
+    pub unsafe fn pop_shared(&self) -> Option<T> {
+        let backoff = Backoff::new();
+        loop {
+            // Acquire: pairs with the pushing CAS, so `next` and the value are
+            // visible.
+            let top = self.head.load(ord(Acquire, "pointer.pop.load"));
+            if top.is_null() {
+                return None;
+            }
+            // SAFETY: under the caller's contract only we unlink and free
+            // nodes, so `top` is live (invariant 2). Under the models a
+            // violated contract panics here with "use-after-free".
+            // Relaxed: ordered after the Acquire load (invariant 1).
+            let next = unsafe { node::with(top, |n| n.next.load(Relaxed)) };
+            // Relaxed (both): we already Acquired `top`; on failure we reload.
+            if self
+                .head
+                .compare_exchange_weak(top, next, Relaxed, Relaxed)
+                .is_ok()
+            {
+                // SAFETY: our CAS unlinked `top`; we own it and free it once
+                // (invariant 3), moving the value out first.
+                let value = unsafe { node::with(top, |n| ptr::read(&n.value)) };
+                // SAFETY: our CAS unlinked `top`, so we free it exactly once
+                // (invariant 3). Its value was moved out above, so the node is
+                // freed as `ManuallyDrop<Node<T>>` (same layout) to skip
+                // dropping the value a second time.
+                unsafe { node::free(top.cast::<core::mem::ManuallyDrop<Node<T>>>()) };
+                return Some(value);
+            }
+            backoff.spin();
+        }
+    }
+}
+
+impl<T> Default for PointerNodeStack<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> FreeList<T> for PointerNodeStack<T> {
+    /// Unbounded: `capacity` is only a hint and may be zero.
+    fn with_capacity(_capacity: usize) -> Result<Self, CapacityError> {
+        Ok(Self::new())
+    }
+
+    #[inline]
+    fn push(&self, value: T) -> Result<(), T> {
+        let fresh = node::alloc(Node {
+            value,
+            next: AtomicPtr::new(ptr::null_mut()),
+        });
+        let backoff = Backoff::new();
+        // Relaxed: the value only seeds the CAS, which validates it.
+        let mut old = self.head.load(Relaxed);
+        loop {
+            // SAFETY: `fresh` is ours until the CAS publishes it.
+            // Relaxed: published by the Release CAS below (invariant 1).
+            unsafe { node::with(fresh, |n| n.next.store(old, Relaxed)) };
+            match self.head.compare_exchange_weak(
+                old,
+                fresh,
+                // Release: the popper's Acquire load sees `next` and the value.
+                ord(Release, "pointer.push.cas"),
+                // Relaxed: on failure we only re-link to the fresh head.
+                Relaxed,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(current) => {
+                    old = current;
+                    backoff.spin();
+                }
+            }
+        }
+    }
+
+    /// Waits for the single-popper right, then pops.
+    #[inline]
+    fn pop(&self) -> Option<T> {
+        loop {
+            if let Some(mut popper) = self.popper() {
+                return popper.pop();
+            }
+            spin_loop();
+        }
+    }
+
+    fn capacity(&self) -> Option<usize> {
+        None
+    }
+}
+
+impl<T> Drop for PointerNodeStack<T> {
+    fn drop(&mut self) {
+        // SAFETY: `&mut self` excludes every other pop.
+        while unsafe { self.pop_shared() }.is_some() {}
+    }
+}

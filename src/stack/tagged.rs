@@ -1,0 +1,172 @@
+//! `TaggedStack<T>`: a bounded Treiber stack over a fixed arena, with no
+//! allocation after construction; and `IndexStack`, its bare index list.
+//!
+//! `TaggedStack` keeps `capacity` slots and two tagged lists over one shared
+//! `links` array (see `tagged_head.rs` for the head algorithm):
+//!
+//! * `full`: slots that hold a value;
+//! * `vacant`: slots that hold nothing.
+//!
+//! push = pop a vacant slot, write the value, push the slot on `full`.
+//! pop  = pop a full slot, move the value out, push the slot on `vacant`.
+//!
+//! # Invariants
+//! 1. Every slot index is in exactly one of: `full`, `vacant`, or the hands of
+//!    one thread between its two list operations.
+//! 2. A slot's value cell is initialised iff the slot is in `full`, or held by
+//!    a pusher after its write or by a popper before its read.
+//! 3. The value cell is accessed only by the thread holding the slot; the
+//!    hand-offs are the Release CAS of one list's push and the Acquire load
+//!    of the other's pop (both in `tagged_head.rs`).
+//!
+//! # Linearization points
+//! * push (stored): the CAS that links the slot into `full`.
+//! * push (full, value handed back): the Acquire load that finds `vacant` empty.
+//! * pop (some): the CAS that unlinks the slot from `full`.
+//! * pop (none): the Acquire load that finds `full` empty.
+
+use core::mem::MaybeUninit;
+
+use super::tagged_head::{DEFAULT_TAG_BITS, MAX_INDEXED, NIL, TaggedHead};
+use super::{CapacityError, FreeList};
+use crate::sync::{AtomicU32, UnsafeCell};
+use crossbeam_utils::CachePadded;
+
+fn check_capacity(capacity: usize) -> Result<u32, CapacityError> {
+    match capacity {
+        0 => Err(CapacityError::Zero),
+        n if n > MAX_INDEXED => Err(CapacityError::TooLarge {
+            requested: n,
+            max: MAX_INDEXED,
+        }),
+        n => Ok(n as u32),
+    }
+}
+
+fn unlinked(capacity: u32) -> Box<[AtomicU32]> {
+    (0..capacity).map(|_| AtomicU32::new(NIL)).collect()
+}
+
+/// A bounded, allocation-free (after construction) lock-free stack.
+///
+/// `TAG_BITS` is the generation width of the head (default 40, the most that
+/// fits beside the 24-bit index). It is a parameter only so the models can
+/// shrink it and watch ABA come back; production code keeps the default.
+///
+/// ```
+/// use verified_pools::{FreeList, TaggedStack};
+/// let s: TaggedStack<u64> = TaggedStack::with_capacity(8).unwrap();
+/// s.push(7).unwrap();
+/// assert_eq!(s.pop(), Some(7));
+/// assert_eq!(s.pop(), None);
+/// ```
+pub struct TaggedStack<T, const TAG_BITS: u32 = DEFAULT_TAG_BITS> {
+    full: CachePadded<TaggedHead<TAG_BITS>>,
+    vacant: CachePadded<TaggedHead<TAG_BITS>>,
+    links: Box<[AtomicU32]>,
+    values: Box<[UnsafeCell<MaybeUninit<T>>]>,
+}
+
+// SAFETY: values move between threads through the stack (T: Send), and a
+// value cell is only touched by the single thread that holds its slot
+// (invariant 3), so sharing the stack never shares a `T`.
+unsafe impl<T: Send, const B: u32> Send for TaggedStack<T, B> {}
+// SAFETY: as above; `&TaggedStack` gives no access to a `T` in place.
+unsafe impl<T: Send, const B: u32> Sync for TaggedStack<T, B> {}
+
+impl<T, const TAG_BITS: u32> FreeList<T> for TaggedStack<T, TAG_BITS> {
+    fn with_capacity(capacity: usize) -> Result<Self, CapacityError> {
+        let n = check_capacity(capacity)?;
+        let stack = Self {
+            full: CachePadded::new(TaggedHead::empty()),
+            vacant: CachePadded::new(TaggedHead::empty()),
+            links: unlinked(n),
+            values: (0..n)
+                .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
+                .collect(),
+        };
+        // Highest index first, so slot 0 is used first.
+        for i in (0..n).rev() {
+            stack.vacant.push(&stack.links, i);
+        }
+        Ok(stack)
+    }
+
+    #[inline]
+    fn push(&self, value: T) -> Result<(), T> {
+        let Some(slot) = self.vacant.pop(&self.links) else {
+            return Err(value);
+        };
+        self.values[slot as usize].with_mut(|cell| {
+            // SAFETY: we hold `slot` (invariant 1), so no other thread touches
+            // its cell; it is vacant, so writing does not leak a value.
+            unsafe { (*cell).write(value) };
+        });
+        self.full.push(&self.links, slot);
+        Ok(())
+    }
+
+    #[inline]
+    fn pop(&self) -> Option<T> {
+        let slot = self.full.pop(&self.links)?;
+        let value = self.values[slot as usize].with(|cell| {
+            // SAFETY: we hold `slot`, which came from `full`, so its cell is
+            // initialised (invariant 2) and no one else reads or writes it;
+            // the slot goes to `vacant`, so the value is moved out once.
+            unsafe { (*cell).assume_init_read() }
+        });
+        self.vacant.push(&self.links, slot);
+        Some(value)
+    }
+
+    fn capacity(&self) -> Option<usize> {
+        Some(self.links.len())
+    }
+}
+
+impl<T, const TAG_BITS: u32> Drop for TaggedStack<T, TAG_BITS> {
+    fn drop(&mut self) {
+        while self.pop().is_some() {}
+    }
+}
+
+/// A bare tagged Treiber stack of slot indices `0..capacity`.
+///
+/// It is the head algorithm of [`TaggedStack`] on its own, for users who keep
+/// their own arena (and for the ABA models, which push indices back in any
+/// order). It starts empty; the caller pushes the indices it owns. Pushing an
+/// index that is already in the list is a logic error that corrupts the list
+/// (memory stays safe: links are atomics); an out-of-range index is handed
+/// back.
+pub struct IndexStack<const TAG_BITS: u32 = DEFAULT_TAG_BITS> {
+    head: CachePadded<TaggedHead<TAG_BITS>>,
+    links: Box<[AtomicU32]>,
+}
+
+impl<const TAG_BITS: u32> FreeList<u32> for IndexStack<TAG_BITS> {
+    fn with_capacity(capacity: usize) -> Result<Self, CapacityError> {
+        let n = check_capacity(capacity)?;
+        Ok(Self {
+            head: CachePadded::new(TaggedHead::empty()),
+            links: unlinked(n),
+        })
+    }
+
+    #[inline]
+    fn push(&self, index: u32) -> Result<(), u32> {
+        if index as usize >= self.links.len() {
+            return Err(index);
+        }
+        self.head.push(&self.links, index);
+        Ok(())
+    }
+
+    #[inline]
+    fn pop(&self) -> Option<u32> {
+        self.head.pop(&self.links)
+    }
+
+    fn capacity(&self) -> Option<usize> {
+        Some(self.links.len())
+    }
+}
