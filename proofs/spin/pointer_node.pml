@@ -39,7 +39,7 @@ inline push(b) {
   atomic {
     a = 0;
     do
-    :: live[a] -> a++
+    :: a < NADDR && live[a] -> a++
     :: else -> break
     od;
     assert(a < NADDR);
