@@ -40,6 +40,8 @@ inline pick_held(me, b) {
 /* Property "a buffer is never handed out twice": the buffer a pop returns
  * must be on the free list at that moment (not held by any thread). */
 inline hand_out(me, b) {
+  /*@ (ghost) pop returns a buffer: it must be on the list, not held */
+  printf("MSG: proc %d takes buffer %d\n", _pid, b);
   assert(owner[b] == IN_LIST);
   owner[b] = me + 1
 }

@@ -82,7 +82,8 @@ inline push(b) {
       *  Release ("epoch.push.cas"), Relaxed) */
      atomic {
        if
-       :: head == old -> head = a; owner[b] = IN_LIST; held--; ok = true
+       :: head == old -> head = a; owner[b] = IN_LIST; held--; ok = true;
+            printf("MSG: proc %d gives back buffer %d\n", _pid, b)
        :: else -> old = head; ok = false
        fi
      };

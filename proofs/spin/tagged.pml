@@ -32,18 +32,19 @@ byte links[MAXB];           /* links: &[AtomicU32]          */
 
 /* TaggedHead::push(links, index=b): caller owns b. */
 inline push(b) {
-  /* tagged_head.rs push: `self.word.load(Relaxed)` */
+  /*@ tagged_head.rs push: `self.word.load(Relaxed)` */
   atomic { oi = head_idx; ot = head_tag };
   do
-  :: /* tagged_head.rs push: `link.store(index_of(old), Relaxed)` */
+  :: /*@ tagged_head.rs push: `link.store(index_of(old), Relaxed)` */
      links[b] = oi;
-     /* tagged_head.rs push: `compare_exchange_weak(old, successor(old,
+     /*@ tagged_head.rs push: `compare_exchange_weak(old, successor(old,
       * index), Release ("tagged.push.cas"), Relaxed)` */
      atomic {
        if
        :: head_idx == oi && head_tag == ot ->
             head_idx = b; head_tag = (ot + 1) % TAG_MOD;
-            owner[b] = IN_LIST; held--; ok = true
+            owner[b] = IN_LIST; held--; ok = true;
+            printf("MSG: proc %d gives back buffer %d\n", _pid, b)
        :: else -> oi = head_idx; ot = head_tag; ok = false  /* Err(current) */
        WEAK_FAIL
        fi
@@ -58,15 +59,15 @@ inline push(b) {
 /* TaggedHead::pop(links) -> Option<u32>; result in got (NIL = None). */
 inline pop() {
   do
-  :: /* tagged_head.rs pop: `self.word.load(Acquire ("tagged.pop.load"))` */
+  :: /*@ tagged_head.rs pop: `self.word.load(Acquire ("tagged.pop.load"))` */
      atomic { oi = head_idx; ot = head_tag };
      if
      :: oi == NIL -> got = NIL; break     /* return None */
      :: else -> skip
      fi;
-     /* tagged_head.rs pop: `links[index].load(Relaxed)` */
+     /*@ tagged_head.rs pop: `links[index].load(Relaxed)` */
      nx = links[oi];
-     /* tagged_head.rs pop: `compare_exchange_weak(old, successor(old, next),
+     /*@ tagged_head.rs pop: `compare_exchange_weak(old, successor(old, next),
       * Relaxed, Relaxed)` */
      atomic {
        if
