@@ -11,7 +11,7 @@
 
 FILENAME != "-" {
   base = FILENAME; sub(/.*\//, "", base)
-  if ($0 ~ /^(inline|proctype|active proctype|init|#define)/) { cur = "" }
+  if ($0 ~ /^(inline|proctype|active proctype|init|#)/) { cur = "" }
   if ($0 ~ /\/\*@/) {
     txt = $0; sub(/.*\/\*@ */, "", txt)
     incomment = ($0 !~ /\*\//)
@@ -25,7 +25,8 @@ FILENAME != "-" {
   next
 }
 
-/^spin: text of failed assertion/ { print "  => " $0; next }
+stop { next }
+/^spin: text of failed assertion/ { print "  => " $0; stop = 1; next }
 /^spin: .*(Error|invalid end state|acceptance)/ { print "  => " $0; next }
 /<<<<<START OF CYCLE>>>>>/ { print "  -- cycle starts here (repeats forever) --"; next }
 

@@ -70,9 +70,11 @@ inline end_access(e_s) {
 /* A store becoming visible to all threads. */
 inline commit(c_a, c_v) {
   if
-  :: c_a < CAP -> hdr[c_a] = c_v
-  :: c_a >= CAP && c_a < HAND -> end_access(c_v)   /* slice c_v's data write lands */
-  :: c_a == HAND -> hand!c_v
+  :: c_a < CAP -> hdr[c_a] = c_v;
+                 printf("MSG: hdr[%d] := len %d, released %d (now visible)\n", c_a, (c_v) >> 1, (c_v) & 1)
+  :: c_a >= CAP && c_a < HAND -> end_access(c_v);  /* slice c_v's data write lands */
+                               printf("MSG: slice %d: last data write lands\n", c_v)
+  :: c_a == HAND -> hand!c_v; printf("MSG: slice %d handed to a consumer\n", c_v)
   fi
 }
 
@@ -134,20 +136,29 @@ inline handoff(s) { st(PROD, HAND, s) }       /* ordered after earlier stores */
 /* i + by, wrapped once (pool.rs advance) */
 #define ADVANCE(i, by) ((i) + (by) >= CAP -> (i) + (by) - CAP : (i) + (by))
 
-/* pool.rs reclaim(pool, st) */
-inline reclaim() {
+/* pool.rs reclaim(pool, st). (No #ifdef inside inline bodies: SPIN's
+ * line numbers in trails would shift, and trail.awk relies on them.) */
 #ifdef FIFO_RELEASE
+inline reclaim() {
   /*@ pool.rs reclaim (FIFO mutant): pool.fifo_read.load(SeqCst) */
   d_step {
     to = (fifo_read < wpos -> fifo_read : wpos);
     by = (to > rpos -> to - rpos : 0);
     rpos = rpos + by; ridx = ADVANCE(ridx, by % CAP)
-  };
+  }
+}
+/* pool.rs alloc_in (FIFO mutant): a pad advances the shared cursor too */
+inline pad_fifo() {
+  /*@ pool.rs alloc_in (FIFO mutant): fifo_read.fetch_add(pad, SeqCst) */
+  atomic { drain(PROD) -> fifo_read = fifo_read + pad }
+}
 #else
+inline reclaim() {
   do
   :: rpos < wpos ->
      /*@ pool.rs reclaim: headers[read_idx].load(Acquire ("ring.reclaim.load")) */
      ld_hdr(PROD, ridx, h);
+     printf("MSG: producer reads hdr[%d]: len %d, released %d\n", ridx, h >> 1, h & 1);
      if
      :: (h & RELEASED) == 0 -> break
      :: else -> rpos = rpos + (h >> 1); ridx = ADVANCE(ridx, h >> 1)
@@ -158,10 +169,10 @@ inline reclaim() {
   if
   :: rpos == wpos -> ridx = 0; widx = 0                  /* empty: rewind */
   :: else -> skip
-  fi;
-#endif
-  skip
+  fi
 }
+inline pad_fifo() { skip }
+#endif
 
 /* pool.rs alloc_in(pool, st, n); on success hands slice s to a consumer */
 inline alloc_in() {
@@ -174,13 +185,11 @@ inline alloc_in() {
      :: pad > 0 ->
         /*@ pool.rs alloc_in: headers[write_idx].store(pad << 1 | RELEASED, Relaxed) */
         st(PROD, widx, (pad << 1) | RELEASED);
-#ifdef FIFO_RELEASE
-        /*@ pool.rs alloc_in (FIFO mutant): fifo_read.fetch_add(pad, SeqCst) */
-        drain(PROD); fifo_read = fifo_read + pad;
-#endif
+        pad_fifo();
         wpos = wpos + pad; widx = 0
      :: else -> skip
      fi;
+     /*@ pool.rs alloc_in: let first = st.write_idx (after any pad) */
      first = widx;
      /*@ (ghost) hand-out of [first, first+n): no live slice may cover it */
      printf("MSG: slice %d = vectors [%d, %d)\n", s, first, first + n);
@@ -228,38 +237,45 @@ proctype Producer() {
   assert(rpos == wpos)                           /* R == W: nothing stuck */
 }
 
-/* Slice::drop, after the slice's owner has used its vectors */
-inline use_and_drop(s) {
-#ifdef RELAXED_RELEASE
-  if
-  :: /* the Relaxed RELEASED store is performed first ... */
-     /*@ slice.rs Slice::drop: headers[first].store(len << 1 | RELEASED, Relaxed) (weakened) */
-     st(me, sfirst[s], (slen[s] << 1) | RELEASED);
-     /*@ slice.rs Deref: the owner's read of its vectors */
-     assert(vowner[sfirst[s]] == s);
-     /*@ slice.rs DerefMut: the owner's write of its vectors (last access) */
-     st(me, DATA(sfirst[s]), s)
-  :: true -> goto in_order
-  fi;
-  goto dropped;
-in_order:
+/* slice.rs Slice::drop: the release itself */
+#ifdef FIFO_RELEASE
+inline release(s) {
+  /*@ slice.rs Slice::drop (FIFO mutant): fifo_read.fetch_add(len, SeqCst) */
+  atomic { drain(me) -> fifo_read = fifo_read + slen[s] }
+}
+#else
+inline release(s) {
+  /*@ slice.rs Slice::drop: headers[first].store(len << 1 | RELEASED, Release ("ring.release.store")) */
+  st(me, sfirst[s], (slen[s] << 1) | RELEASED)
+}
 #endif
+
+/* The owner uses its slice (the last access is a write), then drops it. */
+inline use_in_order(s) {
   /*@ slice.rs Deref: the owner's read of its vectors */
   assert(vowner[sfirst[s]] == s);
   /*@ slice.rs DerefMut: the owner's write of its vectors (last access) */
   st(me, DATA(sfirst[s]), s);
-#ifdef FIFO_RELEASE
-  /*@ slice.rs Slice::drop (FIFO mutant): fifo_read.fetch_add(len, SeqCst) */
-  atomic { drain(me) -> fifo_read = fifo_read + slen[s] };
-#else
-  /*@ slice.rs Slice::drop: headers[first].store(len << 1 | RELEASED, Release ("ring.release.store")) */
-  st(me, sfirst[s], (slen[s] << 1) | RELEASED);
-#endif
-#ifdef RELAXED_RELEASE
-dropped:
-#endif
-  skip
+  release(s)
 }
+
+#ifdef RELAXED_RELEASE
+/* "ring.release.store" weakened to Relaxed: the RELEASED store may be
+ * performed before the owner's earlier accesses (compiler or CPU). */
+inline use_and_drop(s) {
+  if
+  :: /*@ slice.rs Slice::drop: headers[first].store(len << 1 | RELEASED, Relaxed) (weakened), performed early */
+     st(me, sfirst[s], (slen[s] << 1) | RELEASED);
+     /*@ slice.rs Deref: the owner's read of its vectors (after the early store) */
+     assert(vowner[sfirst[s]] == s);
+     /*@ slice.rs DerefMut: the owner's write of its vectors (after the early store) */
+     st(me, DATA(sfirst[s]), s)
+  :: use_in_order(s)
+  fi
+}
+#else
+inline use_and_drop(s) { use_in_order(s) }
+#endif
 
 proctype Consumer(byte me) {
   byte s, j;
