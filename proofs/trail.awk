@@ -25,7 +25,7 @@ FILENAME != "-" {
   next
 }
 
-stop { next }
+stop == 2 { next }
 /^spin: text of failed assertion/ { print "  => " $0; stop = 1; next }
 /^spin: .*(Error|invalid end state|acceptance)/ { print "  => " $0; next }
 /<<<<<START OF CYCLE>>>>>/ { print "  -- cycle starts here (repeats forever) --"; next }
@@ -36,8 +36,11 @@ stop { next }
   pid = line; sub(/^ *[0-9]+:[ \t]+proc +/, "", pid); sub(/ .*/, "", pid)
   name = line; sub(/^[^(]*\(/, "", name); sub(/[:)].*/, "", name)
   where = line; sub(/^[^)]*\) /, "", where); sub(/ .*/, "", where)
+  stmt = line; sub(/^[^\[]*\[/, "", stmt); sub(/\][^\]]*$/, "", stmt)
   l = label[where]
-  if (l == "" || l ~ /^\(ghost\)/) next
+  if ((l == "" || l ~ /^\(ghost\)/) && stop == 0) next
+  if (l == "") l = "[" stmt "]"
+  if (stop == 1) stop = 2
   if (pid == lastpid && l == lastlabel) next
   lastpid = pid; lastlabel = l
   printf "  %4s  %-10s %s\n", step, name "[" pid "]", l

@@ -39,6 +39,7 @@ byte lepoch[NT];
 
 /* crossbeam collect(): try to advance, then free what is two epochs old. */
 inline collect() {
+  /*@ crossbeam collect() inside pin(): try_advance the global epoch, free nodes retired GRACE epochs ago */
   d_step {
     k = 0;
     do
