@@ -32,15 +32,16 @@
 //! * pop (some): the successful CAS that unlinks the node.
 //! * pop (none): the Acquire load that reads null.
 
+use core::mem::ManuallyDrop;
 use core::ptr;
 
 use super::{CapacityError, FreeList};
 use crate::sync::mutation::ord;
-use crate::sync::{AtomicBool, AtomicPtr, Backoff, Ordering::*, node, spin_loop};
+use crate::sync::{AtomicBool, AtomicPtr, Backoff, Ordering::*, UnsafeCell, node, spin_loop};
 use crossbeam_utils::CachePadded;
 
 struct Node<T> {
-    value: T,
+    value: UnsafeCell<ManuallyDrop<T>>,
     next: AtomicPtr<Node<T>>,
 }
 
@@ -99,12 +100,20 @@ impl<T> PointerNodeStack<T> {
 
     /// Takes the single-popper right, or `None` if another thread holds it.
     pub fn popper(&self) -> Option<Popper<'_, T>> {
-        // Acquire: pairs with the previous popper's Release in `Popper::drop`.
-        if self.popping.swap(true, ord(Acquire, "pointer.popper.acquire")) {
-            None
-        } else {
-            Some(Popper { stack: self })
-        }
+        // A compare-exchange, not a swap: a refused caller writes nothing, so
+        // it cannot put a stale `true` after the holder's release.
+        self.popping
+            .compare_exchange(
+                false,
+                true,
+                // Acquire: pairs with the previous popper's Release in
+                // `Popper::drop`, so we see the head it left.
+                ord(Acquire, "pointer.popper.acquire"),
+                // Relaxed: refused; nothing is read through the flag.
+                Relaxed,
+            )
+            .ok()
+            .map(|_| Popper { stack: self })
     }
 
     /// The seed's lock-free pop, with no popper exclusion.
@@ -138,12 +147,13 @@ impl<T> PointerNodeStack<T> {
             {
                 // SAFETY: our CAS unlinked `top`; we own it and free it once
                 // (invariant 3), moving the value out first.
-                let value = unsafe { node::with(top, |n| ptr::read(&n.value)) };
+                let value = unsafe {
+                    node::with(top, |n| n.value.with_mut(|v| ManuallyDrop::take(&mut *v)))
+                };
                 // SAFETY: our CAS unlinked `top`, so we free it exactly once
-                // (invariant 3). Its value was moved out above, so the node is
-                // freed as `ManuallyDrop<Node<T>>` (same layout) to skip
-                // dropping the value a second time.
-                unsafe { node::free(top.cast::<core::mem::ManuallyDrop<Node<T>>>()) };
+                // (invariant 3); the value was moved out above and `Node` does
+                // not drop it again (ManuallyDrop).
+                unsafe { node::free(top) };
                 return Some(value);
             }
             backoff.spin();
@@ -166,7 +176,7 @@ impl<T> FreeList<T> for PointerNodeStack<T> {
     #[inline]
     fn push(&self, value: T) -> Result<(), T> {
         let fresh = node::alloc(Node {
-            value,
+            value: UnsafeCell::new(ManuallyDrop::new(value)),
             next: AtomicPtr::new(ptr::null_mut()),
         });
         let backoff = Backoff::new();

@@ -1,0 +1,93 @@
+//! Loom tier for the free lists: every interleaving within
+//! `LOOM_MAX_PREEMPTIONS` (default 2), under loom's C11-style memory model.
+//!
+//! Run: `RUSTFLAGS="--cfg loom --cfg crossbeam_loom" CARGO_TARGET_DIR=target/loom \
+//!       cargo test --release --test loom_stacks -- --nocapture`
+#![cfg(loom)]
+
+#[path = "scenarios/stacks.rs"]
+mod scenarios;
+mod support;
+
+use scenarios::*;
+use support::loom_run::{must_fail, must_pass};
+use verified_pools::sync::Track;
+use verified_pools::sync::node::USE_AFTER_FREE;
+use verified_pools::{EpochStack, IndexStack, PointerNodeStack, TaggedStack};
+
+type Item = Track<usize>;
+
+#[test]
+fn tagged_two_threads() {
+    must_pass("tagged", TWO_THREADS.name, || {
+        run::<Item, Safe<TaggedStack<Item>>>(&TWO_THREADS)
+    });
+}
+
+#[test]
+fn tagged_three_threads() {
+    must_pass("tagged", THREE_THREADS_SMALL.name, || {
+        run::<Item, Safe<TaggedStack<Item>>>(&THREE_THREADS_SMALL)
+    });
+}
+
+#[test]
+fn epoch_two_threads() {
+    must_pass("epoch", TWO_THREADS.name, || {
+        run::<Item, Safe<EpochStack<Item>>>(&TWO_THREADS)
+    });
+}
+
+#[test]
+fn epoch_three_threads() {
+    must_pass("epoch", THREE_THREADS_SMALL.name, || {
+        run::<Item, Safe<EpochStack<Item>>>(&THREE_THREADS_SMALL)
+    });
+}
+
+#[test]
+fn pointer_node_single_popper_two_threads() {
+    must_pass("pointer-node", TWO_THREADS.name, || {
+        run::<Item, Safe<PointerNodeStack<Item>>>(&TWO_THREADS)
+    });
+}
+
+#[test]
+fn index_stack_aba_scenario_passes_with_tag() {
+    must_pass("index-stack", ABA.name, || {
+        run::<u32, Safe<IndexStack>>(&ABA)
+    });
+}
+
+#[test]
+fn index_stack_three_tag_bits_survive_four_ops() {
+    must_pass("index-stack-tag3", TAG_WRAP.name, || {
+        run::<u32, Safe<IndexStack<3>>>(&TAG_WRAP)
+    });
+}
+
+// ---- negative models: loom must find the bug ----
+
+#[test]
+fn pointer_node_concurrent_poppers_use_after_free() {
+    must_fail(
+        "pointer-node-shared-pop",
+        TWO_POPPERS.name,
+        &[USE_AFTER_FREE],
+        || run::<usize, SeedSharedPop<usize>>(&TWO_POPPERS),
+    );
+}
+
+#[test]
+fn index_stack_without_tag_aba_double_hand_out() {
+    must_fail("index-stack-tag0", ABA.name, &[DOUBLE], || {
+        run::<u32, Safe<IndexStack<0>>>(&ABA)
+    });
+}
+
+#[test]
+fn index_stack_two_bit_tag_wraps() {
+    must_fail("index-stack-tag2", TAG_WRAP.name, &[DOUBLE, LOST], || {
+        run::<u32, Safe<IndexStack<2>>>(&TAG_WRAP)
+    });
+}

@@ -1,0 +1,69 @@
+//! Shuttle tier for the free lists: random and PCT (depth 3) schedules,
+//! `SHUTTLE_ITERATIONS` each (default 10,000). A failure prints a schedule
+//! that `shuttle::replay` reproduces (see README.md).
+//!
+//! Run: `CARGO_TARGET_DIR=target/shuttle cargo test --release --features shuttle \
+//!       --test shuttle_stacks -- --nocapture`
+
+#[path = "scenarios/stacks.rs"]
+mod scenarios;
+mod support;
+
+use scenarios::*;
+use support::shuttle_run::{must_fail, must_pass};
+use verified_pools::sync::node::USE_AFTER_FREE;
+use verified_pools::{EpochStack, IndexStack, PointerNodeStack, TaggedStack};
+
+#[test]
+fn tagged_two_threads() {
+    must_pass("tagged", TWO_THREADS.name, || {
+        run::<usize, Safe<TaggedStack<usize>>>(&TWO_THREADS)
+    });
+}
+
+#[test]
+fn tagged_three_threads() {
+    must_pass("tagged", THREE_THREADS.name, || {
+        run::<usize, Safe<TaggedStack<usize>>>(&THREE_THREADS)
+    });
+}
+
+#[test]
+fn epoch_two_threads() {
+    must_pass("epoch", TWO_THREADS.name, || {
+        run::<usize, Safe<EpochStack<usize>>>(&TWO_THREADS)
+    });
+}
+
+#[test]
+fn epoch_three_threads() {
+    must_pass("epoch", THREE_THREADS.name, || {
+        run::<usize, Safe<EpochStack<usize>>>(&THREE_THREADS)
+    });
+}
+
+#[test]
+fn pointer_node_single_popper_three_threads() {
+    must_pass("pointer-node", THREE_THREADS.name, || {
+        run::<usize, Safe<PointerNodeStack<usize>>>(&THREE_THREADS)
+    });
+}
+
+// ---- negative models: shuttle must find the bug ----
+
+#[test]
+fn pointer_node_concurrent_poppers_use_after_free() {
+    must_fail(
+        "pointer-node-shared-pop",
+        TWO_POPPERS.name,
+        &[USE_AFTER_FREE],
+        || run::<usize, SeedSharedPop<usize>>(&TWO_POPPERS),
+    );
+}
+
+#[test]
+fn index_stack_without_tag_aba_double_hand_out() {
+    must_fail("index-stack-tag0", ABA.name, &[DOUBLE], || {
+        run::<u32, Safe<IndexStack<0>>>(&ABA)
+    });
+}
