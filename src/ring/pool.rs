@@ -168,15 +168,14 @@ impl RingPool {
     }
 
     fn take_producer(&self) -> Result<(), RingError> {
-        // Acquire: the previous producer's state updates (released below)
-        // must be visible before this one reads the state.
-        if self
-            .producer_taken
-            .swap(true, ord(Acquire, "ring.producer.take"))
-        {
-            return Err(RingError::ProducerTaken);
-        }
-        Ok(())
+        // Acquire: the previous producer's state updates (released by its
+        // drop) must be visible before this one reads the state. Relaxed on
+        // failure: nothing is read then. A CAS rather than a swap, so that a
+        // refused attempt writes nothing.
+        self.producer_taken
+            .compare_exchange(false, true, ord(Acquire, "ring.producer.take"), Relaxed)
+            .map(drop)
+            .map_err(|_| RingError::ProducerTaken)
     }
 }
 
@@ -281,7 +280,9 @@ fn reclaim(pool: &RingPool, st: &mut ProducerState) -> usize {
     let before = st.read_pos;
     if is_active(FIFO_RELEASE) {
         // The seed's protocol, as a mutant: drops advanced a shared cursor.
-        let to = pool.fifo_read.load(SeqCst).min(st.write_pos);
+        // (An RMW, so the mutant always sees the newest cursor: the bug it
+        // shows is the FIFO assumption itself, not a stale read.)
+        let to = pool.fifo_read.fetch_add(0, SeqCst).min(st.write_pos);
         let by = to.saturating_sub(st.read_pos) as usize;
         st.read_pos += by as u64;
         st.read_idx = advance(st.read_idx, by % pool.capacity, pool.capacity);

@@ -132,21 +132,25 @@ impl<R: RingRef> Drop for Slice<R> {
     fn drop(&mut self) {
         let pool = self.ring.pool();
         let (first, len) = (self.first as usize, self.len as usize);
-        pool.region.on_release(first, len);
         if is_active(FIFO_RELEASE) {
             // The seed's protocol, as a mutant: assume drops come in
             // allocation order and advance the read cursor by our length.
             pool.fifo_read.fetch_add(len as u64, SeqCst);
-            return;
+        } else {
+            // Release: every access this handle made to its vectors must
+            // happen-before the producer's next hand-out of them, which
+            // follows its Acquire load of this header in `reclaim`. After
+            // this store the vectors are the producer's; this handle does
+            // not touch them again.
+            pool.headers[first].store(
+                (self.len << 1) | RELEASED,
+                ord(Release, "ring.release.store"),
+            );
         }
-        // Release: every access this handle made to its vectors must
-        // happen-before the producer's next hand-out of them, which follows
-        // its Acquire load of this header in `reclaim`. After this store the
-        // vectors are the producer's; this handle does not touch them again.
-        pool.headers[first].store(
-            (self.len << 1) | RELEASED,
-            ord(Release, "ring.release.store"),
-        );
+        // Model builds only: clear the ghost "live" bits. The checkers switch
+        // threads only at their own operations, so this runs as one step
+        // with the release above (see `storage.rs`).
+        pool.region.on_release(first, len);
     }
 }
 

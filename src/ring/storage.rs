@@ -11,6 +11,13 @@
 //!   adds no synchronisation the checker could see), that makes handing out
 //!   a vector still covered by a live slice panic with [`LIVE_OVERWRITE`].
 //!
+//! The ghost bits are cleared right *after* a drop's release operation. Both
+//! checkers schedule only at their own operations (before each one), so the
+//! release and the clear form one step: the producer can never see a
+//! release whose ghost bits are still set (no false alarm), and a protocol
+//! that hands out vectors whose slice has not yet released them always
+//! trips the check, whatever else it got wrong.
+//!
 //! Under std every hook below is an empty inline function: `MODEL_BUILD` is
 //! a constant, so the branches fold away.
 
