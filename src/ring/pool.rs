@@ -373,3 +373,21 @@ fn alloc_in(pool: &RingPool, st: &mut ProducerState, n: usize) -> Result<usize, 
     pool.region.on_hand_out(first, n);
     Ok(first)
 }
+
+impl core::fmt::Debug for RingPool {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RingPool")
+            .field("feature_dim", &self.feature_dim)
+            .field("capacity_vectors", &self.capacity)
+            .field("max_vectors", &self.max_vectors)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: RingRef> core::fmt::Debug for RingProducer<R> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RingProducer")
+            .field("pool", self.ring.pool())
+            .finish()
+    }
+}
