@@ -51,7 +51,9 @@ fn check(name: &str, scenario: fn()) -> u64 {
 /// Runs `scenario` with mutant `site` on and returns loom's panic message;
 /// fails the test if loom accepts the mutant.
 fn expect_failure(site: &'static str, name: &str, scenario: fn()) -> String {
-    let outcome = with_mutant(site, || catch_unwind(AssertUnwindSafe(|| check(name, scenario))));
+    let outcome = with_mutant(site, || {
+        catch_unwind(AssertUnwindSafe(|| check(name, scenario)))
+    });
     let payload = match outcome {
         Ok(runs) => panic!("loom accepted mutant {site} after {runs} executions"),
         Err(p) => p,
@@ -74,7 +76,12 @@ fn out_of_order_wrap() {
 #[test]
 fn last_slice_frees_region() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    assert!(check("last_slice_frees_region", scenarios::last_slice_frees_region) > 1);
+    assert!(
+        check(
+            "last_slice_frees_region",
+            scenarios::last_slice_frees_region
+        ) > 1
+    );
 }
 
 #[test]
@@ -86,27 +93,52 @@ fn producer_hand_off() {
 #[test]
 fn relaxed_release_store_is_caught() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let msg = expect_failure("ring.release.store", "out_of_order_wrap", scenarios::out_of_order_wrap);
-    assert!(msg.contains("Causality violation"), "unexpected failure: {msg}");
+    let msg = expect_failure(
+        "ring.release.store",
+        "out_of_order_wrap",
+        scenarios::out_of_order_wrap,
+    );
+    assert!(
+        msg.contains("Causality violation"),
+        "unexpected failure: {msg}"
+    );
 }
 
 #[test]
 fn relaxed_reclaim_load_is_caught() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let msg = expect_failure("ring.reclaim.load", "out_of_order_wrap", scenarios::out_of_order_wrap);
-    assert!(msg.contains("Causality violation"), "unexpected failure: {msg}");
+    let msg = expect_failure(
+        "ring.reclaim.load",
+        "out_of_order_wrap",
+        scenarios::out_of_order_wrap,
+    );
+    assert!(
+        msg.contains("Causality violation"),
+        "unexpected failure: {msg}"
+    );
 }
 
 #[test]
 fn relaxed_producer_take_is_caught() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let msg = expect_failure("ring.producer.take", "producer_hand_off", scenarios::producer_hand_off);
-    assert!(msg.contains("Causality violation"), "unexpected failure: {msg}");
+    let msg = expect_failure(
+        "ring.producer.take",
+        "producer_hand_off",
+        scenarios::producer_hand_off,
+    );
+    assert!(
+        msg.contains("Causality violation"),
+        "unexpected failure: {msg}"
+    );
 }
 
 #[test]
 fn fifo_release_frees_a_live_slice() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let msg = expect_failure(FIFO_RELEASE, "out_of_order_wrap", scenarios::out_of_order_wrap);
+    let msg = expect_failure(
+        FIFO_RELEASE,
+        "out_of_order_wrap",
+        scenarios::out_of_order_wrap,
+    );
     assert!(msg.contains(LIVE_OVERWRITE), "unexpected failure: {msg}");
 }

@@ -32,10 +32,16 @@ fn both(name: &str, scenario: fn()) {
     let n = iterations();
     let start = Instant::now();
     shuttle::check_random(scenario, n);
-    println!("shuttle random {name}: {n} iterations in {:.1} s", start.elapsed().as_secs_f64());
+    println!(
+        "shuttle random {name}: {n} iterations in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
     let start = Instant::now();
     shuttle::check_pct(scenario, n, 3);
-    println!("shuttle pct(3) {name}: {n} iterations in {:.1} s", start.elapsed().as_secs_f64());
+    println!(
+        "shuttle pct(3) {name}: {n} iterations in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
 }
 
 #[test]
@@ -47,7 +53,10 @@ fn out_of_order_wrap() {
 #[test]
 fn last_slice_frees_region() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    both("last_slice_frees_region", scenarios::last_slice_frees_region);
+    both(
+        "last_slice_frees_region",
+        scenarios::last_slice_frees_region,
+    );
 }
 
 #[test]

@@ -52,7 +52,10 @@ impl Model {
     }
 
     fn live(&self) -> Vec<&Span> {
-        self.spans.iter().filter(|s| s.id.is_some() && !s.released).collect()
+        self.spans
+            .iter()
+            .filter(|s| s.id.is_some() && !s.released)
+            .collect()
     }
 
     fn reclaim(&mut self) {
@@ -75,7 +78,10 @@ impl Model {
             return Err(RingError::ZeroLength);
         }
         if n > self.max {
-            return Err(RingError::TooLong { requested: n, max_vectors: self.max });
+            return Err(RingError::TooLong {
+                requested: n,
+                max_vectors: self.max,
+            });
         }
         self.reclaim();
         let tail = self.cap - self.write_idx;
@@ -103,12 +109,22 @@ impl Model {
             });
         }
         if pad > 0 {
-            self.spans.push_back(Span { first: self.write_idx, len: pad, id: None, released: true });
+            self.spans.push_back(Span {
+                first: self.write_idx,
+                len: pad,
+                id: None,
+                released: true,
+            });
             self.padded += pad as u64;
             self.write_idx = 0;
         }
         let first = self.write_idx;
-        self.spans.push_back(Span { first, len: n, id: Some(self.next_id), released: false });
+        self.spans.push_back(Span {
+            first,
+            len: n,
+            id: Some(self.next_id),
+            released: false,
+        });
         self.next_id += 1;
         self.allocations += 1;
         self.write_idx = (first + n) % self.cap;
@@ -191,13 +207,20 @@ impl StateMachineTest for RingSut {
     fn init_test(m: &Model) -> Sut {
         let cfg = RingConfig::new(m.dim, m.cap, m.max).with_pretouch(false);
         let pool = Arc::new(RingPool::new(cfg).expect("valid config"));
-        Sut { producer: RingPool::arc_producer(&pool).expect("first producer"), slices: Vec::new() }
+        Sut {
+            producer: RingPool::arc_producer(&pool).expect("first producer"),
+            slices: Vec::new(),
+        }
     }
 
     fn apply(mut sut: Sut, after: &Model, step: Step) -> Sut {
         match step {
             Step::Alloc(n) => {
-                let expected_first = after.spans.back().and_then(|s| s.id).map(|id| (id, s_first(after, id)));
+                let expected_first = after
+                    .spans
+                    .back()
+                    .and_then(|s| s.id)
+                    .map(|id| (id, s_first(after, id)));
                 match sut.producer.alloc(n) {
                     Ok(mut s) => {
                         let (id, first) = expected_first.expect("model also succeeded");
@@ -207,27 +230,44 @@ impl StateMachineTest for RingSut {
                         s.fill(id as f32);
                         sut.slices.push((id, s));
                     }
-                    Err(RingError::Full { requested, free_vectors, largest_fit, oldest_live }) => {
+                    Err(RingError::Full {
+                        requested,
+                        free_vectors,
+                        largest_fit,
+                        oldest_live,
+                    }) => {
                         let mut m = after.clone();
                         // Re-derive the expected error on the post-state
                         // (reclaim is idempotent, the attempt changed nothing
                         // but the counter).
                         m.full_events -= 1;
                         let exp = m.alloc(n);
-                        let Err(RingError::Full { free_vectors: ef, largest_fit: el, oldest_live: eo, .. }) = exp else {
+                        let Err(RingError::Full {
+                            free_vectors: ef,
+                            largest_fit: el,
+                            oldest_live: eo,
+                            ..
+                        }) = exp
+                        else {
                             panic!("ring said Full for {n}, model says {exp:?}");
                         };
                         assert_eq!((requested, free_vectors, largest_fit), (n, ef, el));
                         let o = oldest_live.expect("a full ring has a live slice");
                         let e = eo.expect("model: live slice");
-                        assert_eq!((o.first_vector, o.len_vectors), (e.first_vector, e.len_vectors));
+                        assert_eq!(
+                            (o.first_vector, o.len_vectors),
+                            (e.first_vector, e.len_vectors)
+                        );
                         assert!(largest_fit < n);
                     }
                     Err(e) => {
                         let exp = if n == 0 {
                             RingError::ZeroLength
                         } else {
-                            RingError::TooLong { requested: n, max_vectors: after.max }
+                            RingError::TooLong {
+                                requested: n,
+                                max_vectors: after.max,
+                            }
                         };
                         assert_eq!(e, exp);
                     }
@@ -240,10 +280,17 @@ impl StateMachineTest for RingSut {
                     .slices
                     .iter()
                     .map(|(id, _)| *id)
-                    .filter(|id| after.spans.iter().any(|s| s.id == Some(*id) && s.released) || !after.spans.iter().any(|s| s.id == Some(*id)))
+                    .filter(|id| {
+                        after.spans.iter().any(|s| s.id == Some(*id) && s.released)
+                            || !after.spans.iter().any(|s| s.id == Some(*id))
+                    })
                     .collect();
                 assert_eq!(released.len(), 1, "exactly one slice was dropped");
-                let pos = sut.slices.iter().position(|(id, _)| *id == released[0]).expect("live");
+                let pos = sut
+                    .slices
+                    .iter()
+                    .position(|(id, _)| *id == released[0])
+                    .expect("live");
                 let _ = ix;
                 let (id, s) = sut.slices.remove(pos);
                 assert!(stamp_ok(id, &s), "slice {id} lost its stamp before drop");
@@ -259,7 +306,10 @@ impl StateMachineTest for RingSut {
                 assert_eq!(st.high_water_vectors, after.high_water);
                 assert_eq!(st.capacity_vectors, after.cap);
                 let front = after.spans.front().map(|s| (s.first, s.len));
-                assert_eq!(st.oldest_live.map(|o| (o.first_vector, o.len_vectors)), front);
+                assert_eq!(
+                    st.oldest_live.map(|o| (o.first_vector, o.len_vectors)),
+                    front
+                );
                 if let (Some(o), Some(f)) = (st.oldest_live, after.spans.front()) {
                     let id = f.id.expect("front after reclaim is a live slice");
                     assert_eq!(o.allocations_ago, after.allocations - 1 - id);
@@ -274,15 +324,26 @@ impl StateMachineTest for RingSut {
     }
 
     fn check_invariants(sut: &Sut, m: &Model) {
-        let mut ranges: Vec<(usize, usize)> =
-            sut.slices.iter().map(|(_, s)| (s.first_vector(), s.first_vector() + s.len_vectors())).collect();
+        let mut ranges: Vec<(usize, usize)> = sut
+            .slices
+            .iter()
+            .map(|(_, s)| (s.first_vector(), s.first_vector() + s.len_vectors()))
+            .collect();
         ranges.sort();
         for w in ranges.windows(2) {
-            assert!(w[0].1 <= w[1].0, "live slices overlap: {:?} and {:?}", w[0], w[1]);
+            assert!(
+                w[0].1 <= w[1].0,
+                "live slices overlap: {:?} and {:?}",
+                w[0],
+                w[1]
+            );
         }
         for (id, s) in &sut.slices {
             assert!(stamp_ok(*id, s), "live slice {id} overwritten");
-            assert!(s.first_vector() + s.len_vectors() <= m.cap, "slice straddles the end");
+            assert!(
+                s.first_vector() + s.len_vectors() <= m.cap,
+                "slice straddles the end"
+            );
         }
         let live: Vec<u64> = m.live().iter().filter_map(|s| s.id).collect();
         let ours: Vec<u64> = sut.slices.iter().map(|(id, _)| *id).collect();
@@ -298,19 +359,29 @@ impl StateMachineTest for RingSut {
         let st = sut.producer.stats();
         assert_eq!(st.used_vectors, 0, "the ring drains to empty");
         assert_eq!(st.oldest_live, None);
-        let full = sut.producer.alloc(m.max).expect("an empty ring serves max_vectors");
+        let full = sut
+            .producer
+            .alloc(m.max)
+            .expect("an empty ring serves max_vectors");
         assert_eq!(full.first_vector(), 0);
     }
 }
 
 fn s_first(m: &Model, id: u64) -> usize {
-    m.spans.iter().find(|s| s.id == Some(id)).map(|s| s.first).expect("span")
+    m.spans
+        .iter()
+        .find(|s| s.id == Some(id))
+        .map(|s| s.first)
+        .expect("span")
 }
 
 struct RingSut;
 
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000)
 }
 
 prop_state_machine! {

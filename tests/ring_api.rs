@@ -18,15 +18,24 @@ fn bad_configs_are_typed_errors() {
         (RingConfig::new(4, 8, 0), ConfigError::ZeroMaxVectors),
         (
             RingConfig::new(4, 8, 9),
-            ConfigError::MaxExceedsCapacity { max_vectors: 9, capacity_vectors: 8 },
+            ConfigError::MaxExceedsCapacity {
+                max_vectors: 9,
+                capacity_vectors: 8,
+            },
         ),
         (
             RingConfig::new(usize::MAX / 2, 8, 4),
-            ConfigError::TooLarge { capacity_vectors: 8, feature_dim: usize::MAX / 2 },
+            ConfigError::TooLarge {
+                capacity_vectors: 8,
+                feature_dim: usize::MAX / 2,
+            },
         ),
         (
             RingConfig::new(1, 1 << 31, 4),
-            ConfigError::TooLarge { capacity_vectors: 1 << 31, feature_dim: 1 },
+            ConfigError::TooLarge {
+                capacity_vectors: 1 << 31,
+                feature_dim: 1,
+            },
         ),
     ];
     for (cfg, want) in cases {
@@ -41,12 +50,27 @@ fn bad_requests_are_typed_errors_and_change_nothing() {
     let p = pool(3, 8, 4);
     let mut prod = p.producer().unwrap();
     assert_eq!(prod.alloc(0).err(), Some(RingError::ZeroLength));
-    assert_eq!(prod.alloc(5).err(), Some(RingError::TooLong { requested: 5, max_vectors: 4 }));
-    assert_eq!(prod.alloc(usize::MAX).err(), Some(RingError::TooLong { requested: usize::MAX, max_vectors: 4 }));
+    assert_eq!(
+        prod.alloc(5).err(),
+        Some(RingError::TooLong {
+            requested: 5,
+            max_vectors: 4
+        })
+    );
+    assert_eq!(
+        prod.alloc(usize::MAX).err(),
+        Some(RingError::TooLong {
+            requested: usize::MAX,
+            max_vectors: 4
+        })
+    );
     let s = prod.stats();
     assert_eq!((s.allocations, s.used_vectors, s.full_events), (0, 0, 0));
     let a = prod.alloc(4).unwrap();
-    assert_eq!((a.first_vector(), a.len_vectors(), a.len(), a.feature_dim()), (0, 4, 12, 3));
+    assert_eq!(
+        (a.first_vector(), a.len_vectors(), a.len(), a.feature_dim()),
+        (0, 4, 12, 3)
+    );
 }
 
 #[test]
@@ -62,14 +86,26 @@ fn full_reports_free_space_and_the_oldest_live_slice() {
     others.clear();
     for _ in 0..3 {
         let err = prod.alloc(1).unwrap_err();
-        let RingError::Full { requested, free_vectors, largest_fit, oldest_live } = err.clone() else {
+        let RingError::Full {
+            requested,
+            free_vectors,
+            largest_fit,
+            oldest_live,
+        } = err.clone()
+        else {
             panic!("expected Full, got {err:?}");
         };
         assert_eq!((requested, free_vectors, largest_fit), (1, 0, 0));
         let o = oldest_live.expect("the old slice");
-        assert_eq!((o.first_vector, o.len_vectors, o.allocations_ago), (0, 2, 2));
+        assert_eq!(
+            (o.first_vector, o.len_vectors, o.allocations_ago),
+            (0, 2, 2)
+        );
         let msg = err.to_string();
-        assert!(msg.contains("oldest live slice") && msg.contains("blocks all reuse"), "{msg}");
+        assert!(
+            msg.contains("oldest live slice") && msg.contains("blocks all reuse"),
+            "{msg}"
+        );
     }
     let s = prod.stats();
     assert_eq!(s.full_events, 3);
@@ -100,7 +136,17 @@ fn out_of_order_release_reclaims_only_the_released_prefix() {
     assert_eq!(d.first_vector(), 0);
     // 1 vector left at [3,4), none in the tail: a 2-vector request is full.
     let err = prod.alloc(2).unwrap_err();
-    assert!(matches!(err, RingError::Full { free_vectors: 1, largest_fit: 1, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            RingError::Full {
+                free_vectors: 1,
+                largest_fit: 1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     drop((c, d));
     assert_eq!(prod.stats().used_vectors, 0);
 }
@@ -128,7 +174,10 @@ fn one_producer_at_a_time() {
     let _s = again.alloc(1).unwrap();
     let shared = Arc::new(pool(1, 4, 2));
     let _p1 = RingPool::arc_producer(&shared).unwrap();
-    assert_eq!(RingPool::arc_producer(&shared).err(), Some(RingError::ProducerTaken));
+    assert_eq!(
+        RingPool::arc_producer(&shared).err(),
+        Some(RingError::ProducerTaken)
+    );
     assert_eq!(shared.producer().err(), Some(RingError::ProducerTaken));
 }
 
@@ -156,7 +205,10 @@ fn arc_flavour_keeps_the_region_until_the_last_slice() {
     for h in handles {
         h.join().unwrap();
     }
-    assert!(weak.upgrade().is_none(), "the last slice's drop freed the pool");
+    assert!(
+        weak.upgrade().is_none(),
+        "the last slice's drop freed the pool"
+    );
 }
 
 #[test]
@@ -209,22 +261,45 @@ fn vector_accessors() {
 
 #[test]
 fn sizing_helper() {
-    let w = Workload { feature_dim: 128, typical_vectors: 4, max_vectors: 64, requests_in_flight: 1024 };
+    let w = Workload {
+        feature_dim: 128,
+        typical_vectors: 4,
+        max_vectors: 64,
+        requests_in_flight: 1024,
+    };
     let cfg = RingConfig::for_workload(&w).unwrap();
     assert_eq!(cfg.capacity_vectors, 2 * 4 * 1024 + 128);
     assert_eq!(cfg.max_vectors, 64);
     assert!(cfg.pretouch);
     assert_eq!(w.worst_case_bytes(), Some(1024 * 64 * 128 * 4));
     assert!(cfg.region_bytes().unwrap() * 7 < w.worst_case_bytes().unwrap());
-    let bad = Workload { typical_vectors: 0, ..w };
-    assert_eq!(RingConfig::for_workload(&bad), Err(ConfigError::ZeroWorkload));
-    let bad = Workload { typical_vectors: 65, ..w };
+    let bad = Workload {
+        typical_vectors: 0,
+        ..w
+    };
     assert_eq!(
         RingConfig::for_workload(&bad),
-        Err(ConfigError::TypicalExceedsMax { typical_vectors: 65, max_vectors: 64 })
+        Err(ConfigError::ZeroWorkload)
     );
-    let huge = Workload { requests_in_flight: usize::MAX, ..w };
-    assert!(matches!(RingConfig::for_workload(&huge), Err(ConfigError::TooLarge { .. })));
+    let bad = Workload {
+        typical_vectors: 65,
+        ..w
+    };
+    assert_eq!(
+        RingConfig::for_workload(&bad),
+        Err(ConfigError::TypicalExceedsMax {
+            typical_vectors: 65,
+            max_vectors: 64
+        })
+    );
+    let huge = Workload {
+        requests_in_flight: usize::MAX,
+        ..w
+    };
+    assert!(matches!(
+        RingConfig::for_workload(&huge),
+        Err(ConfigError::TooLarge { .. })
+    ));
     // The helper's config builds and serves its largest request.
     let p = RingPool::new(cfg.with_pretouch(false)).unwrap();
     assert!(p.producer().unwrap().alloc(64).is_ok());
@@ -239,7 +314,10 @@ fn explicit_huge_pages_fail_clearly_without_a_reservation() {
     let cfg = RingConfig::new(256, 2048, 8).with_huge_pages(HugePages::Explicit);
     match RingPool::new(cfg) {
         Ok(p) => {
-            assert!(reserved > 0, "MAP_HUGETLB succeeded with no reserved pages?");
+            assert!(
+                reserved > 0,
+                "MAP_HUGETLB succeeded with no reserved pages?"
+            );
             assert!(p.producer().unwrap().alloc(8).is_ok());
         }
         Err(RingError::Memory(e @ MemoryError::HugePagesUnavailable { .. })) => {

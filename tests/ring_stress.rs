@@ -103,7 +103,10 @@ fn time_alloc_drop(label: &str, cfg: RingConfig, n: usize, arc: bool) {
         }
         start.elapsed()
     };
-    println!("{label}: {:.1} ns/op (alloc({n}) + write + drop)", t.as_nanos() as f64 / OPS as f64);
+    println!(
+        "{label}: {:.1} ns/op (alloc({n}) + write + drop)",
+        t.as_nanos() as f64 / OPS as f64
+    );
 }
 
 /// Rough single-thread figure: `cargo test --release --test ring_stress

@@ -8,7 +8,9 @@
 
 #![allow(dead_code)]
 
-use verified_pools::ring::{ArcPoolSlice, ArcProducer, LIVE_OVERWRITE, RingConfig, RingError, RingPool};
+use verified_pools::ring::{
+    ArcPoolSlice, ArcProducer, LIVE_OVERWRITE, RingConfig, RingError, RingPool,
+};
 use verified_pools::sync::{Arc, spin_loop, thread};
 
 fn stamp(s: &mut ArcPoolSlice, v: f32) {
@@ -17,7 +19,11 @@ fn stamp(s: &mut ArcPoolSlice, v: f32) {
 
 fn check(s: &ArcPoolSlice, v: f32) {
     let ok = s.iter().all(|&x| x == v);
-    assert!(ok, "{LIVE_OVERWRITE}: slice at {} lost its stamp {v}", s.first_vector());
+    assert!(
+        ok,
+        "{LIVE_OVERWRITE}: slice at {} lost its stamp {v}",
+        s.first_vector()
+    );
 }
 
 /// Retries `alloc(n)` while the ring is full; any other error is a bug.
@@ -111,7 +117,10 @@ pub fn producer_hand_off() {
             let s = q.stats();
             // B is released but sits behind the live A: nothing reclaimable.
             assert_eq!((s.allocations, s.used_vectors), (2, 4));
-            assert_eq!(s.oldest_live.map(|o| (o.first_vector, o.len_vectors)), Some((0, 2)));
+            assert_eq!(
+                s.oldest_live.map(|o| (o.first_vector, o.len_vectors)),
+                Some((0, 2))
+            );
             drop(q);
             t.join().expect("producer thread");
         }

@@ -54,17 +54,28 @@ fn round_up(n: usize, to: usize) -> usize {
 impl Mapping {
     pub(crate) fn new(cfg: &RingConfig) -> Result<Self, MemoryError> {
         let bytes = cfg.region_bytes().unwrap_or(0); // validated by the caller
-        let map_err = |bytes: usize| move |e: std::io::Error| MemoryError::Map { bytes, errno: errno(&e) };
+        let map_err = |bytes: usize| {
+            move |e: std::io::Error| MemoryError::Map {
+                bytes,
+                errno: errno(&e),
+            }
+        };
         let (mut map, offset, span) = match cfg.huge_pages {
             HugePages::Off => {
-                let map = MmapOptions::new().len(bytes).map_anon().map_err(map_err(bytes))?;
+                let map = MmapOptions::new()
+                    .len(bytes)
+                    .map_anon()
+                    .map_err(map_err(bytes))?;
                 (map, 0, bytes)
             }
             HugePages::Transparent => {
                 // Over-map by one huge page so a 2 MiB-aligned start exists.
                 let span = round_up(bytes, THP_BYTES);
                 let len = span + THP_BYTES;
-                let map = MmapOptions::new().len(len).map_anon().map_err(map_err(len))?;
+                let map = MmapOptions::new()
+                    .len(len)
+                    .map_anon()
+                    .map_err(map_err(len))?;
                 let addr = map.as_ptr() as usize;
                 let offset = round_up(addr, THP_BYTES) - addr;
                 map.advise_range(Advice::HugePage, offset, span)

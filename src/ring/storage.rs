@@ -137,7 +137,9 @@ impl Region {
     pub(crate) fn on_read(&self, first: usize, n: usize) {
         if MODEL_BUILD {
             if let Some(c) = &self.checks {
-                c.access[first..first + n].iter().for_each(|a| a.with(|_| ()));
+                c.access[first..first + n]
+                    .iter()
+                    .for_each(|a| a.with(|_| ()));
             }
         }
     }
