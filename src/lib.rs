@@ -27,9 +27,11 @@
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod ring;
 pub mod stack;
 pub mod sync;
 
+pub use ring::{ArcPoolSlice, ArcProducer, PoolSlice, Producer, RingConfig, RingError, RingPool};
 pub use stack::{
     CapacityError, EpochStack, FreeList, IndexStack, PointerNodeStack, Popper, TaggedStack,
 };

@@ -1,0 +1,113 @@
+//! The ring-cursor pool: one producer carves runs of `f32` vectors out of a
+//! region; each run is released by dropping its handle, on any thread, in any
+//! order; the producer alone reclaims.
+//!
+//! # State
+//! * `headers[i]` (one `AtomicU32` per vector, meaningful at the first vector
+//!   of each span): `len << 1 | RELEASED`.
+//! * Producer-private: monotonic positions `read ≤ write ≤ read + cap`
+//!   (vectors), their region indices `read_idx`, `write_idx`, and counters.
+//!
+//! # Invariants
+//! 1. `used = write − read ≤ cap`. The vectors from `read_idx` forward for
+//!    `used` vectors (cyclically) are *in use*; all others are *free* and
+//!    belong to the producer.
+//! 2. The in-use vectors are tiled, in allocation order, by spans: slices and
+//!    pads. Each span starts with a header holding its length and never
+//!    crosses index `cap` (a request that does not fit in the tail is
+//!    preceded by a pad covering the tail).
+//! 3. A slice's header says LIVE from hand-out until its handle's drop stores
+//!    RELEASED; a pad is RELEASED at birth.
+//! 4. The read cursor moves only over a span whose header the producer has
+//!    read as RELEASED, and only from the front: it covers a contiguous
+//!    prefix of released spans. Hence a live slice is always in use, never
+//!    free, and never handed out again.
+//! 5. A vector is accessed only through the one slice covering it, or not at
+//!    all while free (the producer does not write the region).
+//! 6. When `used` reaches 0 the producer rewinds both indices to 0.
+//!
+//! # Cursor arithmetic
+//! With `tail = cap − write_idx`, a request for `n` vectors pads
+//! `pad = tail` vectors if `n > tail` (else `pad = 0`) and succeeds iff
+//! `used + pad + n ≤ cap`. Equivalently, `n ≤ largest_fit`, where
+//! `largest_fit` is `max(tail, read_idx)` when the in-use run does not wrap
+//! (`write_idx ≥ read_idx`), `read_idx − write_idx` when it does, and 0 when
+//! `used = cap`. By invariant 6 an empty ring serves any `n ≤ max_vectors`.
+//!
+//! # Linearization points
+//! * alloc (success or `Full`): the producer's last `reclaim` header load;
+//!   only one thread allocates.
+//! * release: the drop's Release store of RELEASED.
+//! * reclaim of a span: the producer's Acquire load that reads RELEASED.
+//!
+//! # Orderings
+//! The only cross-thread hand-off is a slice's vectors going back from its
+//! dropper to the producer: the drop's `Release` store of the header pairs
+//! with the producer's `Acquire` load in reclaim. No thread other than the
+//! producer moves a cursor, so no dropper reads another's flag: there is no
+//! store→load pattern that would need `SeqCst` (see `design-ring.md`).
+
+mod config;
+mod error;
+mod mapped;
+mod pool;
+mod slice;
+mod storage;
+
+pub use config::{HugePages, MAX_CAPACITY_VECTORS, RingConfig, Workload};
+pub use error::{ConfigError, MemoryError, OldestLive, RingError};
+pub use pool::{RingPool, RingProducer, RingStats};
+pub use slice::Slice;
+pub use storage::LIVE_OVERWRITE;
+
+use crate::sync::Arc;
+
+/// The producer whose slices borrow the pool (no reference counting).
+pub type Producer<'ring> = RingProducer<&'ring RingPool>;
+/// A slice that borrows the pool; `PoolSlice<'static>` for a pool in a
+/// static or leaked.
+pub type PoolSlice<'ring> = Slice<&'ring RingPool>;
+/// The producer whose slices each hold an `Arc` of the pool (the seed's
+/// design).
+pub type ArcProducer = RingProducer<Arc<RingPool>>;
+/// A slice that holds an `Arc` of the pool.
+pub type ArcPoolSlice = Slice<Arc<RingPool>>;
+
+/// The behaviour-mutant name: release by advancing a shared read cursor by
+/// the slice's length (the seed's FIFO assumption). Never active under std.
+pub const FIFO_RELEASE: &str = "ring.fifo_release";
+
+/// Header bit: the span is released.
+pub(crate) const RELEASED: u32 = 1;
+
+#[inline(always)]
+pub(crate) fn header_len(h: u32) -> usize {
+    (h >> 1) as usize
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// How a producer and its slices reach the pool: `&RingPool` or
+/// `Arc<RingPool>`. Sealed.
+pub trait RingRef: sealed::Sealed + Clone {
+    /// The pool.
+    fn pool(&self) -> &RingPool;
+}
+
+impl sealed::Sealed for &RingPool {}
+impl RingRef for &RingPool {
+    #[inline(always)]
+    fn pool(&self) -> &RingPool {
+        self
+    }
+}
+
+impl sealed::Sealed for Arc<RingPool> {}
+impl RingRef for Arc<RingPool> {
+    #[inline(always)]
+    fn pool(&self) -> &RingPool {
+        self
+    }
+}

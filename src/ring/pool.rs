@@ -1,0 +1,393 @@
+//! The shared core ([`RingPool`]) and the one producer handle
+//! ([`RingProducer`]) that allocates from it and reclaims into it.
+
+use super::config::RingConfig;
+use super::error::{OldestLive, RingError};
+use super::slice::Slice;
+use super::storage::Region;
+use super::{FIFO_RELEASE, RELEASED, RingRef, header_len};
+use crate::sync::mutation::{is_active, ord};
+use crate::sync::{Arc, AtomicBool, AtomicU32, AtomicU64, Ordering::*, UnsafeCell};
+
+/// The producer's private cursor state. Only the holder of the producer
+/// handle touches it (the `producer_taken` flag makes that one thread at a
+/// time, and its Acquire/Release hands the state between successive
+/// producers).
+pub(crate) struct ProducerState {
+    /// Monotonic positions in vectors: `read_pos <= write_pos <= read_pos + cap`.
+    read_pos: u64,
+    write_pos: u64,
+    /// The same cursors as region indices (`pos` modulo the capacity, except
+    /// that both are rewound to 0 whenever the ring is empty).
+    read_idx: usize,
+    write_idx: usize,
+    /// `serials[i]`: the allocation number of the slice starting at `i`.
+    serials: Box<[u64]>,
+    stats: RingStats,
+}
+
+/// Counters kept by the producer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RingStats {
+    /// Successful allocations.
+    pub allocations: u64,
+    /// Vectors handed out by them.
+    pub vectors_handed_out: u64,
+    /// Vectors skipped as tail padding (a slice never straddles the end).
+    pub padded_vectors: u64,
+    /// Allocations refused with [`RingError::Full`].
+    pub full_events: u64,
+    /// The most vectors ever in use (live, released-but-unreclaimed, and
+    /// padding), measured just after each allocation.
+    pub high_water_vectors: usize,
+    /// Vectors in use now (after reclaiming).
+    pub used_vectors: usize,
+    /// The region's size.
+    pub capacity_vectors: usize,
+    /// The oldest live slice, if any.
+    pub oldest_live: Option<OldestLive>,
+}
+
+/// A ring of `f32` vectors: the region, one header per vector, and the
+/// producer's cursor state.
+///
+/// One [`RingProducer`] at a time allocates; slices are released by dropping
+/// them on any thread, in any order. Two handle flavours share this core:
+///
+/// * [`RingPool::producer`] → [`Producer<'ring>`](super::Producer) whose
+///   slices, [`PoolSlice<'ring>`](super::PoolSlice), borrow the pool (no
+///   reference count; `'static` for a pool in a static or leaked);
+/// * [`RingPool::arc_producer`] → [`ArcProducer`](super::ArcProducer) whose
+///   slices, [`ArcPoolSlice`](super::ArcPoolSlice), each hold an `Arc` of the
+///   pool, which lives until the last of them drops.
+///
+/// ```
+/// use verified_pools::ring::{RingConfig, RingError, RingPool};
+///
+/// let pool = RingPool::new(RingConfig::new(4, 8, 4)).unwrap();
+/// let mut producer = pool.producer().unwrap();
+/// let mut a = producer.alloc(3).unwrap();
+/// a.fill(1.0);
+/// assert_eq!(a.len(), 3 * 4);
+/// let b = producer.alloc(4).unwrap();
+/// // 7 of 8 vectors are out: a 2-vector request does not fit.
+/// assert!(matches!(producer.alloc(2), Err(RingError::Full { free_vectors: 1, .. })));
+/// drop(a); // release order is free: b is still out
+/// let c = producer.alloc(2).unwrap();
+/// # drop((b, c));
+/// ```
+pub struct RingPool {
+    pub(crate) feature_dim: usize,
+    pub(crate) capacity: usize,
+    pub(crate) max_vectors: usize,
+    /// `headers[i]`, for `i` the first vector of a slice or pad:
+    /// `len << 1 | released`. Other entries are stale and never read.
+    pub(crate) headers: Box<[AtomicU32]>,
+    pub(crate) region: Region,
+    producer_taken: AtomicBool,
+    state: UnsafeCell<ProducerState>,
+    /// Only used by the FIFO-release mutant (the seed's protocol, in which a
+    /// drop advances a shared read cursor by its own length).
+    pub(crate) fifo_read: AtomicU64,
+}
+
+// SAFETY: the header atomics are shared by design; the producer state is only
+// touched by the unique producer handle (see `ProducerState`); a vector of the
+// region is touched only by the owner of the slice covering it, or by the
+// producer when no slice covers it (invariants in `ring/mod.rs`).
+unsafe impl Sync for RingPool {}
+// SAFETY: as above; nothing in the pool is tied to a thread.
+unsafe impl Send for RingPool {}
+
+impl RingPool {
+    /// Maps (and by default pretouches) a region as configured.
+    pub fn new(cfg: RingConfig) -> Result<Self, RingError> {
+        cfg.validate()?;
+        let region = Region::new(&cfg)?;
+        let capacity = cfg.capacity_vectors;
+        Ok(Self {
+            feature_dim: cfg.feature_dim,
+            capacity,
+            max_vectors: cfg.max_vectors,
+            headers: (0..capacity).map(|_| AtomicU32::new(0)).collect(),
+            region,
+            producer_taken: AtomicBool::new(false),
+            state: UnsafeCell::new(ProducerState {
+                read_pos: 0,
+                write_pos: 0,
+                read_idx: 0,
+                write_idx: 0,
+                serials: vec![0; capacity].into_boxed_slice(),
+                stats: RingStats {
+                    capacity_vectors: capacity,
+                    ..RingStats::default()
+                },
+            }),
+            fifo_read: AtomicU64::new(0),
+        })
+    }
+
+    /// `f32`s per vector.
+    pub fn feature_dim(&self) -> usize {
+        self.feature_dim
+    }
+
+    /// Vectors in the region.
+    pub fn capacity_vectors(&self) -> usize {
+        self.capacity
+    }
+
+    /// The longest slice, in vectors.
+    pub fn max_vectors(&self) -> usize {
+        self.max_vectors
+    }
+
+    /// The producer handle whose slices borrow this pool, or
+    /// [`RingError::ProducerTaken`] while another producer handle exists.
+    pub fn producer(&self) -> Result<RingProducer<&Self>, RingError> {
+        self.take_producer()?;
+        Ok(RingProducer { ring: self })
+    }
+
+    /// The producer handle whose slices each hold an `Arc` of the pool, or
+    /// [`RingError::ProducerTaken`] while another producer handle exists.
+    ///
+    /// ```
+    /// use verified_pools::ring::{RingConfig, RingPool};
+    /// use verified_pools::sync::Arc;
+    ///
+    /// let pool = Arc::new(RingPool::new(RingConfig::new(2, 16, 4)).unwrap());
+    /// let mut producer = RingPool::arc_producer(&pool).unwrap();
+    /// let slice = producer.alloc(2).unwrap();
+    /// drop((producer, pool)); // the region lives on in `slice`
+    /// std::thread::spawn(move || assert_eq!(slice.len(), 4)).join().unwrap();
+    /// ```
+    pub fn arc_producer(this: &Arc<Self>) -> Result<RingProducer<Arc<Self>>, RingError> {
+        this.take_producer()?;
+        Ok(RingProducer { ring: this.clone() })
+    }
+
+    fn take_producer(&self) -> Result<(), RingError> {
+        // Acquire: the previous producer's state updates (released by its
+        // drop) must be visible before this one reads the state. Relaxed on
+        // failure: nothing is read then. A CAS rather than a swap, so that a
+        // refused attempt writes nothing.
+        self.producer_taken
+            .compare_exchange(false, true, ord(Acquire, "ring.producer.take"), Relaxed)
+            .map(drop)
+            .map_err(|_| RingError::ProducerTaken)
+    }
+}
+
+/// The one allocating handle of a [`RingPool`]: not `Clone`, `Send`.
+///
+/// Use it through the aliases [`Producer<'ring>`](super::Producer) and
+/// [`ArcProducer`](super::ArcProducer).
+pub struct RingProducer<R: RingRef> {
+    ring: R,
+}
+
+impl<R: RingRef> Drop for RingProducer<R> {
+    fn drop(&mut self) {
+        // Release: hands this producer's state writes to the next producer's
+        // Acquire swap in `take_producer`.
+        self.ring
+            .pool()
+            .producer_taken
+            .store(false, ord(Release, "ring.producer.return"));
+    }
+}
+
+impl<R: RingRef> RingProducer<R> {
+    /// The pool this producer allocates from.
+    pub fn pool(&self) -> &RingPool {
+        self.ring.pool()
+    }
+
+    fn with_state<T>(&mut self, f: impl FnOnce(&RingPool, &mut ProducerState) -> T) -> T {
+        let pool = self.ring.pool();
+        // SAFETY: `&mut self` on the unique producer handle (the
+        // `producer_taken` flag) makes this the only access to the state.
+        pool.state.with_mut(|s| f(pool, unsafe { &mut *s }))
+    }
+
+    /// Hands out `n` contiguous vectors, or a typed error; never blocks.
+    ///
+    /// Errors: [`RingError::ZeroLength`], [`RingError::TooLong`], and
+    /// [`RingError::Full`] (which reports the free space and the oldest live
+    /// slice). An empty ring always satisfies a valid `n`.
+    pub fn alloc(&mut self, n: usize) -> Result<Slice<R>, RingError> {
+        let ring = self.ring.clone();
+        let first = self.with_state(|pool, st| {
+            if n == 0 {
+                return Err(RingError::ZeroLength);
+            }
+            if n > pool.max_vectors {
+                return Err(RingError::TooLong {
+                    requested: n,
+                    max_vectors: pool.max_vectors,
+                });
+            }
+            reclaim(pool, st);
+            alloc_in(pool, st, n)
+        })?;
+        // SAFETY: `alloc_in` just moved `first..first + n` from the free
+        // region to this new slice, its only owner.
+        Ok(unsafe { Slice::new(ring, first, n) })
+    }
+
+    /// Moves the read cursor over every released slice at the front of the
+    /// ring; returns the vectors reclaimed. [`alloc`](Self::alloc) does this
+    /// itself.
+    pub fn reclaim(&mut self) -> usize {
+        self.with_state(reclaim)
+    }
+
+    /// Reclaims, then reports the counters and the oldest live slice.
+    pub fn stats(&mut self) -> RingStats {
+        self.with_state(|pool, st| {
+            reclaim(pool, st);
+            let mut s = st.stats;
+            s.used_vectors = used(st);
+            s.oldest_live = oldest_live(pool, st);
+            s
+        })
+    }
+
+    /// Index of the read cursor in the region (the first vector of the oldest
+    /// unreclaimed slice, or where the next slice goes if the ring is empty).
+    pub fn read_index(&mut self) -> usize {
+        self.with_state(|_, st| st.read_idx)
+    }
+
+    /// Index of the write cursor in the region.
+    pub fn write_index(&mut self) -> usize {
+        self.with_state(|_, st| st.write_idx)
+    }
+}
+
+fn used(st: &ProducerState) -> usize {
+    (st.write_pos - st.read_pos) as usize
+}
+
+fn advance(idx: usize, by: usize, cap: usize) -> usize {
+    let next = idx + by;
+    if next >= cap { next - cap } else { next }
+}
+
+/// Advances the read cursor over the released prefix.
+fn reclaim(pool: &RingPool, st: &mut ProducerState) -> usize {
+    let before = st.read_pos;
+    if is_active(FIFO_RELEASE) {
+        // The seed's protocol, as a mutant: drops advanced a shared cursor.
+        // (An RMW, so the mutant always sees the newest cursor: the bug it
+        // shows is the FIFO assumption itself, not a stale read.)
+        let to = pool.fifo_read.fetch_add(0, SeqCst).min(st.write_pos);
+        let by = to.saturating_sub(st.read_pos) as usize;
+        st.read_pos += by as u64;
+        st.read_idx = advance(st.read_idx, by % pool.capacity, pool.capacity);
+    } else {
+        while st.read_pos < st.write_pos {
+            // Acquire: pairs with the dropper's Release store of RELEASED, so
+            // everything the slice's owner did to its vectors happens-before
+            // the producer hands them out again.
+            let h = pool.headers[st.read_idx].load(ord(Acquire, "ring.reclaim.load"));
+            if h & RELEASED == 0 {
+                break;
+            }
+            let len = header_len(h);
+            st.read_pos += len as u64;
+            st.read_idx = advance(st.read_idx, len, pool.capacity);
+        }
+    }
+    if st.read_pos == st.write_pos && !is_active(FIFO_RELEASE) {
+        // Empty: rewind, so any valid request fits and hot data stays at the
+        // front of the region.
+        st.read_idx = 0;
+        st.write_idx = 0;
+    }
+    (st.read_pos - before) as usize
+}
+
+/// The largest slice that fits now (see `ring/mod.rs`, cursor arithmetic).
+fn largest_fit(pool: &RingPool, st: &ProducerState) -> usize {
+    let used = used(st);
+    if used == pool.capacity {
+        0
+    } else if st.write_idx >= st.read_idx {
+        (pool.capacity - st.write_idx).max(st.read_idx)
+    } else {
+        st.read_idx - st.write_idx
+    }
+}
+
+fn oldest_live(pool: &RingPool, st: &ProducerState) -> Option<OldestLive> {
+    if st.read_pos == st.write_pos {
+        return None;
+    }
+    // Relaxed: only the length is read (written by this producer at
+    // hand-out); no memory is accessed on the strength of this load.
+    let h = pool.headers[st.read_idx].load(Relaxed);
+    Some(OldestLive {
+        first_vector: st.read_idx,
+        len_vectors: header_len(h),
+        allocations_ago: st.stats.allocations - 1 - st.serials[st.read_idx],
+    })
+}
+
+fn alloc_in(pool: &RingPool, st: &mut ProducerState, n: usize) -> Result<usize, RingError> {
+    let cap = pool.capacity;
+    let tail = cap - st.write_idx;
+    let pad = if n > tail { tail } else { 0 };
+    if used(st) + pad + n > cap {
+        st.stats.full_events += 1;
+        return Err(RingError::Full {
+            requested: n,
+            free_vectors: cap - used(st),
+            largest_fit: largest_fit(pool, st),
+            oldest_live: oldest_live(pool, st),
+        });
+    }
+    if pad > 0 {
+        // Relaxed: a pad is released at birth and read back only by this
+        // producer (program order).
+        pool.headers[st.write_idx].store((pad as u32) << 1 | RELEASED, Relaxed);
+        if is_active(FIFO_RELEASE) {
+            pool.fifo_read.fetch_add(pad as u64, SeqCst);
+        }
+        st.write_pos += pad as u64;
+        st.write_idx = 0;
+        st.stats.padded_vectors += pad as u64;
+    }
+    let first = st.write_idx;
+    // Relaxed: the slice reaches its dropper through whatever moves it to
+    // that thread, which orders this store before the dropper's Release
+    // store to the same header.
+    pool.headers[first].store((n as u32) << 1, Relaxed);
+    st.serials[first] = st.stats.allocations;
+    st.write_pos += n as u64;
+    st.write_idx = advance(first, n, cap);
+    st.stats.allocations += 1;
+    st.stats.vectors_handed_out += n as u64;
+    st.stats.high_water_vectors = st.stats.high_water_vectors.max(used(st));
+    pool.region.on_hand_out(first, n);
+    Ok(first)
+}
+
+impl core::fmt::Debug for RingPool {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RingPool")
+            .field("feature_dim", &self.feature_dim)
+            .field("capacity_vectors", &self.capacity)
+            .field("max_vectors", &self.max_vectors)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: RingRef> core::fmt::Debug for RingProducer<R> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RingProducer")
+            .field("pool", self.ring.pool())
+            .finish()
+    }
+}

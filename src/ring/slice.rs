@@ -1,0 +1,164 @@
+//! A handed-out run of vectors; dropping it releases the run.
+
+use core::fmt;
+use core::ops::{Deref, DerefMut};
+use core::ptr::NonNull;
+
+use super::{FIFO_RELEASE, RELEASED, RingRef};
+use crate::sync::Ordering::*;
+use crate::sync::mutation::{is_active, ord};
+
+/// `len_vectors × feature_dim` contiguous `f32`s owned by one handle.
+///
+/// Derefs to `[f32]` (mutably for its owner), is `Send`, and releases its
+/// vectors when dropped, on any thread and in any order. Use it through the
+/// aliases [`PoolSlice<'ring>`](super::PoolSlice) (borrows the pool) and
+/// [`ArcPoolSlice`](super::ArcPoolSlice) (holds an `Arc` of it).
+///
+/// With the borrowed flavour the borrow checker keeps the pool alive for as
+/// long as any slice exists:
+///
+/// ```compile_fail
+/// use verified_pools::ring::{RingConfig, RingPool};
+/// let pool = RingPool::new(RingConfig::new(4, 8, 4)).unwrap();
+/// let slice = pool.producer().unwrap().alloc(1).unwrap();
+/// drop(pool); // error: `pool` is borrowed by `slice`
+/// drop(slice);
+/// ```
+///
+/// and a pool leaked (or in a static) gives `'static` slices that can move to
+/// any thread:
+///
+/// ```
+/// use verified_pools::ring::{PoolSlice, RingConfig, RingPool};
+/// let pool: &'static RingPool = Box::leak(Box::new(RingPool::new(RingConfig::new(4, 8, 4)).unwrap()));
+/// let mut producer = pool.producer().unwrap();
+/// let mut s: PoolSlice<'static> = producer.alloc(2).unwrap();
+/// s.vector_mut(1).unwrap()[3] = 7.0;
+/// let t = std::thread::spawn(move || assert_eq!(s[2 * 4 - 1], 7.0));
+/// t.join().unwrap();
+/// ```
+///
+/// Leaking a slice (`mem::forget`) is safe but stops all reuse behind it
+/// until the pool is dropped; [`RingError::Full`](super::RingError) and
+/// [`RingStats::oldest_live`](super::RingStats) show it.
+pub struct Slice<R: RingRef> {
+    data: NonNull<f32>,
+    first: u32,
+    len: u32,
+    floats: usize,
+    ring: R,
+}
+
+// SAFETY: the slice owns its vectors exclusively (no other handle covers
+// them until its drop releases them), and dropping it on another thread is
+// the protocol's point: the release store is an atomic on the shared pool.
+// `R: Send` keeps the pool reachable from that thread.
+unsafe impl<R: RingRef + Send> Send for Slice<R> {}
+// SAFETY: `&Slice` only gives `&[f32]`.
+unsafe impl<R: RingRef + Sync> Sync for Slice<R> {}
+
+impl<R: RingRef> Slice<R> {
+    /// # Safety
+    /// Vectors `first..first + len` were just moved from the free region to
+    /// this slice and nothing else covers them.
+    pub(crate) unsafe fn new(ring: R, first: usize, len: usize) -> Self {
+        let pool = ring.pool();
+        Self {
+            data: pool.region.vector_ptr(first),
+            first: first as u32,
+            len: len as u32,
+            floats: len * pool.feature_dim,
+            ring,
+        }
+    }
+
+    /// Index of the first vector in the region.
+    pub fn first_vector(&self) -> usize {
+        self.first as usize
+    }
+
+    /// Length in vectors.
+    pub fn len_vectors(&self) -> usize {
+        self.len as usize
+    }
+
+    /// `f32`s per vector.
+    pub fn feature_dim(&self) -> usize {
+        self.ring.pool().feature_dim
+    }
+
+    /// Vector `i` of the slice, if `i < len_vectors()`.
+    pub fn vector(&self, i: usize) -> Option<&[f32]> {
+        let dim = self.feature_dim();
+        self.get(i * dim..(i + 1) * dim)
+    }
+
+    /// Vector `i` of the slice, mutably, if `i < len_vectors()`.
+    pub fn vector_mut(&mut self, i: usize) -> Option<&mut [f32]> {
+        let dim = self.feature_dim();
+        self.get_mut(i * dim..(i + 1) * dim)
+    }
+}
+
+impl<R: RingRef> Deref for Slice<R> {
+    type Target = [f32];
+
+    #[inline]
+    fn deref(&self) -> &[f32] {
+        self.ring
+            .pool()
+            .region
+            .on_read(self.first as usize, self.len as usize);
+        // SAFETY: the slice owns these `floats` initialised (zeroed at
+        // mapping) `f32`s until it drops.
+        unsafe { core::slice::from_raw_parts(self.data.as_ptr(), self.floats) }
+    }
+}
+
+impl<R: RingRef> DerefMut for Slice<R> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut [f32] {
+        self.ring
+            .pool()
+            .region
+            .on_write(self.first as usize, self.len as usize);
+        // SAFETY: as in `deref`, and `&mut self` makes this the only borrow.
+        unsafe { core::slice::from_raw_parts_mut(self.data.as_ptr(), self.floats) }
+    }
+}
+
+impl<R: RingRef> Drop for Slice<R> {
+    fn drop(&mut self) {
+        let pool = self.ring.pool();
+        let (first, len) = (self.first as usize, self.len as usize);
+        if is_active(FIFO_RELEASE) {
+            // The seed's protocol, as a mutant: assume drops come in
+            // allocation order and advance the read cursor by our length.
+            pool.fifo_read.fetch_add(len as u64, SeqCst);
+        } else {
+            // Release: every access this handle made to its vectors must
+            // happen-before the producer's next hand-out of them, which
+            // follows its Acquire load of this header in `reclaim`. After
+            // this store the vectors are the producer's; this handle does
+            // not touch them again.
+            pool.headers[first].store(
+                (self.len << 1) | RELEASED,
+                ord(Release, "ring.release.store"),
+            );
+        }
+        // Model builds only: clear the ghost "live" bits. The checkers switch
+        // threads only at their own operations, so this runs as one step
+        // with the release above (see `storage.rs`).
+        pool.region.on_release(first, len);
+    }
+}
+
+impl<R: RingRef> fmt::Debug for Slice<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PoolSlice")
+            .field("first_vector", &self.first)
+            .field("len_vectors", &self.len)
+            .finish_non_exhaustive()
+    }
+}
