@@ -135,7 +135,9 @@ impl<T> FreeList<T> for EpochStack<T> {
                 // out (invariant 4); the node stays allocated until `guard`
                 // and every other pin of this epoch end.
                 let value = unsafe {
-                    node::with(top, |n| n.value.with_mut(|v| ManuallyDrop::take(&mut *v)))
+                    node::with(top, |n| {
+                        n.value.with_mut(|v| ManuallyDrop::take(&mut *v))
+                    })
                 };
                 let retired = top as usize;
                 // SAFETY: `top` is unlinked, so no thread that pins after now

@@ -100,10 +100,7 @@ impl<T> PointerNodeStack<T> {
     /// Takes the single-popper right, or `None` if another thread holds it.
     pub fn popper(&self) -> Option<Popper<'_, T>> {
         // Acquire: pairs with the previous popper's Release in `Popper::drop`.
-        if self
-            .popping
-            .swap(true, ord(Acquire, "pointer.popper.acquire"))
-        {
+        if self.popping.swap(true, ord(Acquire, "pointer.popper.acquire")) {
             None
         } else {
             Some(Popper { stack: self })
