@@ -10,6 +10,7 @@ mod scenarios;
 
 use std::time::Instant;
 
+use scenarios::Script;
 use verified_pools::pool::{Epoch, PointerNode, Tagged};
 
 fn iterations() -> usize {
@@ -40,15 +41,15 @@ fn pct(name: &str, f: fn()) {
 }
 
 fn tagged() {
-    scenarios::guards_and_values::<Tagged>(3)
+    scenarios::guards_and_values::<Tagged>(3, Script::Full)
 }
 
 fn epoch() {
-    scenarios::guards_and_values::<Epoch>(3)
+    scenarios::guards_and_values::<Epoch>(3, Script::Full)
 }
 
 fn pointer_node() {
-    scenarios::guards_and_values::<PointerNode>(3)
+    scenarios::guards_and_values::<PointerNode>(3, Script::Full)
 }
 
 #[test]

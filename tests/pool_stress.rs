@@ -7,6 +7,7 @@ mod scenarios;
 use std::sync::Arc;
 use std::thread;
 
+use scenarios::Script;
 use verified_pools::pool::{BufferPool, Epoch, PointerNode, PoolConfig, Tagged, Variant};
 
 fn rounds() -> usize {
@@ -19,21 +20,21 @@ fn rounds() -> usize {
 #[test]
 fn scenario_on_std_threads_tagged() {
     for _ in 0..rounds() {
-        scenarios::guards_and_values::<Tagged>(3);
+        scenarios::guards_and_values::<Tagged>(3, Script::Full);
     }
 }
 
 #[test]
 fn scenario_on_std_threads_epoch() {
     for _ in 0..rounds() {
-        scenarios::guards_and_values::<Epoch>(3);
+        scenarios::guards_and_values::<Epoch>(3, Script::Full);
     }
 }
 
 #[test]
 fn scenario_on_std_threads_pointer_node() {
     for _ in 0..rounds() {
-        scenarios::guards_and_values::<PointerNode>(3);
+        scenarios::guards_and_values::<PointerNode>(3, Script::Full);
     }
 }
 
