@@ -57,6 +57,8 @@ pub use shelf::Shelf;
 pub use stats::{KindStats, ReturnOutcome};
 pub use variant::{Epoch, PointerNode, Tagged, Variant};
 
+use core::fmt;
+
 use simd_aligned::VecSimd;
 use wide::f64x4;
 
@@ -264,6 +266,16 @@ impl<V: Variant> BufferPool<V> {
         self.serialization.reset_stats();
         self.compression.reset_stats();
         self.simd.reset_stats();
+    }
+}
+
+impl<V: Variant> fmt::Debug for BufferPool<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BufferPool")
+            .field("variant", &V::NAME)
+            .field("config", &self.config)
+            .field("stats", &self.stats())
+            .finish()
     }
 }
 

@@ -18,6 +18,7 @@
 //! * return (too small / too large): none needed — decided from the buffer
 //!   alone, touching no shared state but the counter.
 
+use core::fmt;
 use core::marker::PhantomData;
 use core::ops::RangeInclusive;
 
@@ -157,5 +158,18 @@ impl<K: BufferKind, V: Variant> Shelf<K, V> {
     /// push buffers whose size is in [`acceptance_window`](Self::acceptance_window)).
     pub fn free_list(&self) -> &V::List<K::Buffer> {
         &self.list
+    }
+}
+
+impl<K: BufferKind, V: Variant> fmt::Debug for Shelf<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shelf")
+            .field("kind", &K::ID)
+            .field("variant", &V::NAME)
+            .field("size", &self.size)
+            .field("acceptance_window", &self.acceptance_window())
+            .field("bound", &self.preallocated)
+            .field("stats", &self.stats())
+            .finish()
     }
 }

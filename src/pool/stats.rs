@@ -260,9 +260,10 @@ impl Counters {
 
     /// A snapshot; `preallocated` is the shelf's starting population.
     pub(crate) fn snapshot(&self, preallocated: usize) -> KindStats {
+        // Relaxed (every load in this function): statistics only; exact at
+        // quiescence (module docs).
         let raw = self.raw();
         let base = &self.base;
-        // Relaxed (all): statistics only.
         let since = |now: usize, at_reset: &AtomicUsize| {
             non_negative(now.wrapping_sub(at_reset.load(Relaxed)))
         };
