@@ -15,6 +15,10 @@
 //!   baseline: sound with one popper at a time, and its unsafe multi-popper
 //!   entry point is what the negative models catch.
 //!
+//! On top of them, [`pool::BufferPool`] is the typed buffer pool: three
+//! kinds of pre-allocated buffers with per-kind bounds, acceptance windows,
+//! RAII guards ([`PooledBuf`]) and exact statistics.
+//!
 //! ```
 //! use verified_pools::{FreeList, TaggedStack};
 //!
@@ -27,10 +31,12 @@
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod pool;
 pub mod ring;
 pub mod stack;
 pub mod sync;
 
+pub use pool::{BufferPool, PoolConfig, PooledBuf};
 pub use ring::{ArcPoolSlice, ArcProducer, PoolSlice, Producer, RingConfig, RingError, RingPool};
 pub use stack::{
     CapacityError, EpochStack, FreeList, IndexStack, PointerNodeStack, Popper, TaggedStack,

@@ -1,0 +1,222 @@
+//! Pool scenarios shared by the loom, shuttle and std-thread harnesses.
+//!
+//! Only `verified_pools::sync::{thread, Arc}` is used for concurrency, so the
+//! same code runs under `loom::model`, shuttle's schedulers and real threads.
+//!
+//! Each worker gets and returns buffers through guards and by value, marks
+//! every buffer it holds with its own id and checks the mark before letting
+//! go (two threads holding one buffer would see each other's mark), offers a
+//! foreign buffer of the wrong size, and takes one buffer out for good. Its
+//! own tally of what it did is the ground truth the pool's stats must match
+//! at quiescence, and draining the free lists at the end must find exactly
+//! `pooled` distinct buffers: conservation.
+
+#![allow(dead_code)] // each harness uses a subset
+
+use verified_pools::FreeList;
+use verified_pools::pool::{
+    BufferKind, BufferPool, KindStats, PoolConfig, ReturnOutcome, Serialization, Simd, Variant,
+};
+use verified_pools::sync::{Arc, thread};
+
+/// Tiny buffers and a bound of 2, so two busy threads overflow it.
+pub fn tiny_config() -> PoolConfig {
+    PoolConfig {
+        count: 2,
+        serialization_size: 8,
+        compression_size: 8,
+        simd_len: 4,
+    }
+}
+
+/// What one thread did to one kind.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Tally {
+    pub gets: usize,
+    pub accepted: usize,
+    pub too_small: usize,
+    pub too_large: usize,
+    pub full: usize,
+    pub taken_out: usize,
+}
+
+impl Tally {
+    fn note(&mut self, outcome: ReturnOutcome) {
+        match outcome {
+            ReturnOutcome::Accepted => self.accepted += 1,
+            ReturnOutcome::TooSmall => self.too_small += 1,
+            ReturnOutcome::TooLarge => self.too_large += 1,
+            ReturnOutcome::PoolFull => self.full += 1,
+        }
+    }
+
+    fn add(&mut self, other: Tally) {
+        self.gets += other.gets;
+        self.accepted += other.accepted;
+        self.too_small += other.too_small;
+        self.too_large += other.too_large;
+        self.full += other.full;
+        self.taken_out += other.taken_out;
+    }
+
+    fn returns(&self) -> usize {
+        self.accepted + self.too_small + self.too_large + self.full
+    }
+}
+
+/// Per-thread tallies for the serialization and SIMD kinds.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Tallies {
+    pub bytes: Tally,
+    pub simd: Tally,
+}
+
+fn mark_bytes(buffer: &mut Vec<u8>, id: u8) {
+    assert!(buffer.is_empty(), "a reused buffer was not cleared");
+    buffer.push(id);
+}
+
+fn check_bytes(buffer: &[u8], id: u8) {
+    assert_eq!(buffer, [id], "another thread wrote to a buffer we hold");
+}
+
+/// Which traffic a worker makes. The full script is for shuttle and real
+/// threads; loom runs the two halves as separate models to stay small.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Script {
+    /// Serialization: a guard and a by-value buffer held at once, both
+    /// returned (with a bound of 2, two such threads overflow the pool).
+    Hold,
+    /// SIMD through a dropped guard plus a foreign SIMD buffer; the first
+    /// worker also takes a serialization buffer out for good and offers a
+    /// wrong-size foreign one.
+    Edges,
+    /// Both.
+    Full,
+}
+
+/// One worker's traffic. `id` ≥ 1.
+pub fn worker<V: Variant>(pool: &BufferPool<V>, id: u8, script: Script) -> Tallies {
+    let mut t = Tallies::default();
+    if script != Script::Edges {
+        hold(pool, id, &mut t.bytes);
+    }
+    if script != Script::Hold {
+        edges(pool, id, &mut t);
+    }
+    t
+}
+
+fn hold<V: Variant>(pool: &BufferPool<V>, id: u8, t: &mut Tally) {
+    let mut guard = pool.serialization_guard();
+    t.gets += 1;
+    mark_bytes(&mut guard, id);
+    let mut value = pool.get_serialization_buffer();
+    t.gets += 1;
+    mark_bytes(&mut value, id);
+    check_bytes(&guard, id);
+    check_bytes(&value, id);
+    t.note(pool.return_serialization_buffer(value));
+    t.note(guard.give_back());
+}
+
+fn edges<V: Variant>(pool: &BufferPool<V>, id: u8, t: &mut Tallies) {
+    // SIMD through a guard dropped at end of scope.
+    {
+        let mut simd = pool.simd_guard();
+        t.simd.gets += 1;
+        assert!(
+            simd.flat().iter().all(|x| *x == 0.0),
+            "SIMD buffer not zeroed"
+        );
+        simd.flat_mut()[0] = f64::from(id);
+        assert_eq!(
+            simd.flat()[0],
+            f64::from(id),
+            "another thread wrote to our SIMD buffer"
+        );
+    }
+    // A foreign SIMD buffer far above the window (the seed kept any size).
+    t.simd.note(pool.shelf::<Simd>().give_back(Simd::fresh(64)));
+
+    if id == 1 {
+        let kept = pool.guard::<Serialization>().into_inner();
+        t.bytes.gets += 1;
+        t.bytes.taken_out += 1;
+        // A wrong-size foreign buffer: counted, dropped, never pooled.
+        t.bytes
+            .note(pool.return_serialization_buffer(Vec::with_capacity(1)));
+        drop(kept);
+    }
+}
+
+/// The stats must match the threads' tallies, and the free list must hold
+/// exactly `pooled` distinct buffers. `guard_drops` are returns made by
+/// dropping a guard (outcome unseen by the worker); `foreign` counts buffers
+/// offered back that the pool never made.
+pub fn check_quiescent<V: Variant, K: BufferKind>(
+    pool: &BufferPool<V>,
+    tally: Tally,
+    guard_drops: usize,
+    foreign: usize,
+    ptr_of: impl Fn(&K::Buffer) -> usize,
+) -> KindStats {
+    let s = pool.shelf::<K>().stats();
+    let count = pool.config().count;
+    assert_eq!(s.hits + s.misses, tally.gets, "hits + misses != gets");
+    assert_eq!(
+        s.returns(),
+        tally.returns() + guard_drops,
+        "accepted + rejected != returns"
+    );
+    assert_eq!(s.rejected_too_small, tally.too_small);
+    assert_eq!(s.rejected_too_large, tally.too_large);
+    assert_eq!(s.taken_out, tally.taken_out);
+    assert_eq!(s.in_use, 0, "every buffer was returned or taken out");
+    assert!(s.peak_in_use <= tally.gets, "peak above the gets made");
+    assert!(tally.gets == 0 || s.peak_in_use >= 1, "gets made, no peak");
+    // Conservation: every buffer that entered the pool's hands (pre-
+    // allocated, allocated on a miss, or foreign and offered back) is now
+    // pooled, dropped by a rejected return, or taken out (none is held).
+    assert_eq!(
+        s.pooled + s.returns_rejected() + s.taken_out,
+        count + s.misses + foreign,
+        "a buffer is unaccounted for"
+    );
+    // Ground truth: drain the free list.
+    let mut seen = Vec::new();
+    while let Some(buffer) = pool.shelf::<K>().free_list().pop() {
+        seen.push(ptr_of(&buffer));
+    }
+    assert_eq!(seen.len(), s.pooled, "stats disagree with the free list");
+    assert!(s.pooled <= count, "bound exceeded");
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), s.pooled, "one buffer pooled twice");
+    s
+}
+
+/// `threads` workers share a tiny pool; checked at quiescence.
+pub fn guards_and_values<V: Variant>(threads: u8, script: Script) {
+    let pool = Arc::new(BufferPool::<V>::new(tiny_config()).expect("tiny config is valid"));
+    let handles: Vec<_> = (1..=threads)
+        .map(|id| {
+            let pool = Arc::clone(&pool);
+            thread::spawn(move || worker(&*pool, id, script))
+        })
+        .collect();
+    let mut total = Tallies::default();
+    for handle in handles {
+        let t = handle.join().expect("worker panicked");
+        total.bytes.add(t.bytes);
+        total.simd.add(t.simd);
+    }
+    let edges = usize::from(script != Script::Hold);
+    check_quiescent::<V, Serialization>(&pool, total.bytes, 0, edges, |b| b.as_ptr() as usize);
+    // Each SIMD guard drop is a return whose outcome the worker cannot see;
+    // each worker also offered one foreign SIMD buffer.
+    let simd_drops = edges * usize::from(threads);
+    check_quiescent::<V, Simd>(&pool, total.simd, simd_drops, simd_drops, |b| {
+        b.flat().as_ptr() as usize
+    });
+}

@@ -1,0 +1,97 @@
+//! `Capped<L>`: a bound for free lists that have none of their own.
+//!
+//! The pool keeps at most `count` buffers per kind. [`TaggedStack`] enforces
+//! that itself (its `push` hands the value back when its arena is full); the
+//! unbounded [`EpochStack`] and [`PointerNodeStack`] get it from this
+//! wrapper, which reserves a place with one counter RMW before pushing and
+//! releases it after popping.
+//!
+//! # Invariants
+//! 1. `held` ≥ the number of values in `list` at every instant: it is raised
+//!    before a value goes in and lowered only after one came out.
+//! 2. A push succeeds only if its reservation saw `held < cap`, so at most
+//!    `cap` reservations are outstanding and the list never holds more than
+//!    `cap` values.
+//! 3. At quiescence `held` equals the list's length exactly. While other
+//!    operations are in flight a push may be refused although a slot is about
+//!    to free up (a pop has taken its value but not yet lowered `held`, or a
+//!    refused push has not yet undone its reservation): the bound is never
+//!    exceeded, but "full" can be reported early.
+//!
+//! # Linearization points
+//! * push (stored): the inner list's push.
+//! * push (full): the reservation RMW that saw `held ≥ cap`.
+//! * pop: the inner list's pop.
+//!
+//! `held` orders nothing (the inner list publishes the values), so every
+//! access is `Relaxed`; RMWs on one atomic are totally ordered regardless.
+//!
+//! [`TaggedStack`]: crate::TaggedStack
+//! [`EpochStack`]: crate::EpochStack
+//! [`PointerNodeStack`]: crate::PointerNodeStack
+
+use crate::stack::{CapacityError, FreeList};
+use crate::sync::{AtomicUsize, Ordering::Relaxed};
+use crossbeam_utils::CachePadded;
+
+/// A free list held to at most `capacity` values by a reservation counter.
+///
+/// ```
+/// use verified_pools::{EpochStack, FreeList, pool::Capped};
+///
+/// let list: Capped<EpochStack<u8>> = Capped::with_capacity(1).unwrap();
+/// assert_eq!(list.push(1), Ok(()));
+/// assert_eq!(list.push(2), Err(2)); // over the cap: handed back
+/// assert_eq!(list.pop(), Some(1));
+/// ```
+pub struct Capped<L> {
+    list: L,
+    cap: usize,
+    held: CachePadded<AtomicUsize>,
+}
+
+impl<L> Capped<L> {
+    /// The wrapped list.
+    pub fn inner(&self) -> &L {
+        &self.list
+    }
+}
+
+impl<T, L: FreeList<T>> FreeList<T> for Capped<L> {
+    fn with_capacity(capacity: usize) -> Result<Self, CapacityError> {
+        if capacity == 0 {
+            return Err(CapacityError::Zero);
+        }
+        Ok(Self {
+            list: L::with_capacity(capacity)?,
+            cap: capacity,
+            held: CachePadded::new(AtomicUsize::new(0)),
+        })
+    }
+
+    #[inline]
+    fn push(&self, value: T) -> Result<(), T> {
+        // Relaxed: a bound, not a publication (see module docs).
+        if self.held.fetch_add(1, Relaxed) >= self.cap {
+            // Relaxed: undoes our own reservation.
+            self.held.fetch_sub(1, Relaxed);
+            return Err(value);
+        }
+        self.list.push(value).inspect_err(|_| {
+            // Relaxed: the inner list was bounded tighter; release our place.
+            self.held.fetch_sub(1, Relaxed);
+        })
+    }
+
+    #[inline]
+    fn pop(&self) -> Option<T> {
+        let value = self.list.pop()?;
+        // Relaxed: releases the place this value held (invariant 1).
+        self.held.fetch_sub(1, Relaxed);
+        Some(value)
+    }
+
+    fn capacity(&self) -> Option<usize> {
+        Some(self.cap)
+    }
+}

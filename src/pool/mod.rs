@@ -1,0 +1,298 @@
+//! The typed buffer pool: three kinds of pre-allocated buffers, handed out
+//! and taken back lock-free, with exact per-kind statistics.
+//!
+//! A [`BufferPool`] is three independent [`Shelf`]s, one per kind
+//! ([`Serialization`] and [`Compression`] `Vec<u8>`s, [`Simd`]
+//! `VecSimd<f64x4>`s). Each shelf is a bounded free list (chosen by the
+//! [`Variant`] parameter; [`Tagged`] by default), an acceptance window and a
+//! cache-padded block of counters. Kinds share nothing, so traffic on one
+//! never contends with another.
+//!
+//! # Invariants (per shelf; see `shelf.rs`)
+//! 1. Every pooled buffer's size lies in the window `[⌈size/2⌉, size×2]`.
+//! 2. A shelf never holds more than `count` buffers.
+//! 3. Every buffer has exactly one owner: the free list or one caller.
+//! 4. At quiescence, for each kind, with `in_use` the signed count of
+//!    buffers out: `pooled = count + misses − rejected − taken_out − in_use`
+//!    (every buffer the pool made is pooled, out, dropped on a rejected
+//!    return, or taken out), `hits + misses = gets` and
+//!    `accepted + rejected = returns`.
+//!
+//! # Linearization points
+//! Those of the shelf's free list: a get is its pop, an accepted or
+//! pool-full return is its push; a window rejection touches only counters.
+//!
+//! # Cost
+//! A hit is one free-list pop plus one counter RMW; an accepted return is
+//! one push plus two counter RMWs. With [`Tagged`] nothing allocates after
+//! construction except a miss (which must: it hands out a new buffer).
+//!
+//! ```
+//! use verified_pools::pool::{BufferPool, PoolConfig, ReturnOutcome};
+//!
+//! let pool: BufferPool = BufferPool::new(PoolConfig::default())?;
+//! let mut buf = pool.get_serialization_buffer();
+//! buf.extend_from_slice(b"payload");
+//! assert_eq!(pool.return_serialization_buffer(buf), ReturnOutcome::Accepted);
+//! // A buffer far outside the window is counted and dropped, not kept.
+//! let tiny = Vec::with_capacity(16);
+//! assert_eq!(pool.return_serialization_buffer(tiny), ReturnOutcome::TooSmall);
+//! assert_eq!(pool.stats().serialization.rejected_too_small, 1);
+//! # Ok::<(), verified_pools::pool::ConfigError>(())
+//! ```
+
+mod capped;
+mod config;
+mod guard;
+mod kind;
+mod shelf;
+mod stats;
+mod variant;
+
+pub use capped::Capped;
+pub use config::{ConfigError, PoolConfig};
+pub use guard::PooledBuf;
+pub use kind::{BufferKind, Compression, KindId, Serialization, Simd};
+pub use shelf::Shelf;
+pub use stats::{KindStats, ReturnOutcome};
+pub use variant::{Epoch, PointerNode, Tagged, Variant};
+
+use core::fmt;
+
+use simd_aligned::VecSimd;
+use wide::f64x4;
+
+/// Pre-allocated `Vec<u8>` and `VecSimd<f64x4>` buffers, handed out and taken
+/// back lock-free. `V` picks the free list ([`Tagged`] by default).
+pub struct BufferPool<V: Variant = Tagged> {
+    serialization: Shelf<Serialization, V>,
+    compression: Shelf<Compression, V>,
+    simd: Shelf<Simd, V>,
+    config: PoolConfig,
+}
+
+/// Statistics of all three kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PoolStats {
+    /// Serialization buffers.
+    pub serialization: KindStats,
+    /// Compression buffers.
+    pub compression: KindStats,
+    /// SIMD buffers.
+    pub simd: KindStats,
+}
+
+impl PoolStats {
+    /// The statistics of `kind`.
+    pub fn of(&self, kind: KindId) -> &KindStats {
+        match kind {
+            KindId::Serialization => &self.serialization,
+            KindId::Compression => &self.compression,
+            KindId::Simd => &self.simd,
+        }
+    }
+}
+
+impl<V: Variant> BufferPool<V> {
+    /// Validates `config` and pre-allocates `config.count` buffers of each
+    /// kind.
+    ///
+    /// Errors: zero count or size, a size whose window or allocation would
+    /// overflow, a count the free list cannot index
+    /// ([`Tagged`]: at most [`MAX_INDEXED`](crate::stack::MAX_INDEXED)), or
+    /// an allocator refusal while pre-allocating the `Vec<u8>` kinds.
+    ///
+    /// ```
+    /// use verified_pools::pool::{BufferPool, ConfigError, Epoch, PoolConfig};
+    ///
+    /// let config = PoolConfig { count: 4, ..PoolConfig::default() };
+    /// let pool: BufferPool<Epoch> = BufferPool::new(config)?;
+    /// assert_eq!(pool.stats().simd.pooled, 4);
+    ///
+    /// let too_many = PoolConfig { count: 1 << 24, ..config };
+    /// assert!(matches!(
+    ///     BufferPool::<verified_pools::pool::Tagged>::new(too_many),
+    ///     Err(ConfigError::CountTooLarge { .. })
+    /// ));
+    /// # Ok::<(), ConfigError>(())
+    /// ```
+    pub fn new(config: PoolConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Self {
+            serialization: Shelf::new(config.serialization_size, config.count)?,
+            compression: Shelf::new(config.compression_size, config.count)?,
+            simd: Shelf::new(config.simd_len, config.count)?,
+            config,
+        })
+    }
+
+    /// The configuration the pool was built with.
+    pub fn config(&self) -> &PoolConfig {
+        &self.config
+    }
+
+    /// The shelf of kind `K`: its own get/return/guard/stats and its free
+    /// list.
+    #[inline]
+    pub fn shelf<K: BufferKind>(&self) -> &Shelf<K, V> {
+        K::shelf_of(self)
+    }
+
+    /// A cleared buffer of kind `K` (see [`Shelf::get`]).
+    #[inline]
+    pub fn get<K: BufferKind>(&self) -> K::Buffer {
+        self.shelf::<K>().get()
+    }
+
+    /// Offers a buffer of kind `K` back (see [`Shelf::give_back`]).
+    #[inline]
+    pub fn give_back<K: BufferKind>(&self, buffer: K::Buffer) -> ReturnOutcome {
+        self.shelf::<K>().give_back(buffer)
+    }
+
+    /// A cleared buffer of kind `K` in a guard.
+    #[inline]
+    pub fn guard<K: BufferKind>(&self) -> PooledBuf<'_, K, V> {
+        self.shelf::<K>().guard()
+    }
+
+    /// A cleared serialization buffer; allocates (and counts a miss) only
+    /// when the pool has none.
+    #[inline]
+    pub fn get_serialization_buffer(&self) -> Vec<u8> {
+        self.serialization.get()
+    }
+
+    /// Offers a serialization buffer back; kept only if its capacity is in
+    /// the window and the kind is below its bound.
+    #[inline]
+    pub fn return_serialization_buffer(&self, buffer: Vec<u8>) -> ReturnOutcome {
+        self.serialization.give_back(buffer)
+    }
+
+    /// A serialization buffer in a guard.
+    #[inline]
+    pub fn serialization_guard(&self) -> PooledBuf<'_, Serialization, V> {
+        self.serialization.guard()
+    }
+
+    /// A cleared compression buffer; allocates (and counts a miss) only when
+    /// the pool has none.
+    #[inline]
+    pub fn get_compression_buffer(&self) -> Vec<u8> {
+        self.compression.get()
+    }
+
+    /// Offers a compression buffer back; kept only if its capacity is in the
+    /// window and the kind is below its bound.
+    #[inline]
+    pub fn return_compression_buffer(&self, buffer: Vec<u8>) -> ReturnOutcome {
+        self.compression.give_back(buffer)
+    }
+
+    /// A compression buffer in a guard.
+    #[inline]
+    pub fn compression_guard(&self) -> PooledBuf<'_, Compression, V> {
+        self.compression.guard()
+    }
+
+    /// A zero-filled SIMD buffer; allocates (and counts a miss) only when
+    /// the pool has none.
+    ///
+    /// ```
+    /// use verified_pools::pool::{BufferPool, PoolConfig, ReturnOutcome};
+    ///
+    /// let pool: BufferPool = BufferPool::new(PoolConfig::default())?;
+    /// let mut v = pool.get_simd_buffer();
+    /// v.flat_mut()[0] = 1.5;
+    /// assert_eq!(pool.return_simd_buffer(v), ReturnOutcome::Accepted);
+    /// assert_eq!(pool.get_simd_buffer().flat()[0], 0.0); // zeroed on reuse
+    /// # Ok::<(), verified_pools::pool::ConfigError>(())
+    /// ```
+    #[inline]
+    pub fn get_simd_buffer(&self) -> VecSimd<f64x4> {
+        self.simd.get()
+    }
+
+    /// Offers a SIMD buffer back; kept only if its flat length is in the
+    /// window and the kind is below its bound.
+    #[inline]
+    pub fn return_simd_buffer(&self, buffer: VecSimd<f64x4>) -> ReturnOutcome {
+        self.simd.give_back(buffer)
+    }
+
+    /// A SIMD buffer in a guard.
+    #[inline]
+    pub fn simd_guard(&self) -> PooledBuf<'_, Simd, V> {
+        self.simd.guard()
+    }
+
+    /// Statistics of every kind.
+    ///
+    /// Counters are `Relaxed` and independent: each stored count (misses,
+    /// accepted and rejected returns, take-outs) is monotone, and every
+    /// figure — including the derived `hits`, `pooled` and `in_use` — is
+    /// **exact at quiescence**, i.e. when no pool call is in flight and the
+    /// reader has synchronised with the threads that made them (joined
+    /// them, say). While calls are in flight a snapshot may be off by those
+    /// calls. `peak_in_use` is the exact maximum of `in_use` over the
+    /// history once the gets that set it have returned.
+    ///
+    /// ```
+    /// use verified_pools::pool::{BufferPool, PoolConfig};
+    ///
+    /// let pool: BufferPool = BufferPool::new(PoolConfig { count: 1, ..PoolConfig::default() })?;
+    /// let a = pool.get_compression_buffer(); // hit
+    /// let b = pool.get_compression_buffer(); // miss: allocated
+    /// pool.return_compression_buffer(a);     // accepted
+    /// pool.return_compression_buffer(b);     // rejected: the kind is full
+    /// let s = pool.stats().compression;
+    /// assert_eq!((s.hits, s.misses, s.returns_accepted, s.rejected_pool_full), (1, 1, 1, 1));
+    /// assert_eq!((s.pooled, s.in_use, s.peak_in_use), (1, 0, 2));
+    /// # Ok::<(), verified_pools::pool::ConfigError>(())
+    /// ```
+    pub fn stats(&self) -> PoolStats {
+        PoolStats {
+            serialization: self.serialization.stats(),
+            compression: self.compression.stats(),
+            simd: self.simd.stats(),
+        }
+    }
+
+    /// Restarts every count from zero. `pooled` and `in_use` describe the
+    /// present and are unchanged; `peak_in_use` restarts at `in_use`. Meant
+    /// for quiescence: calls in flight may be counted on either side.
+    pub fn reset_stats(&self) {
+        self.serialization.reset_stats();
+        self.compression.reset_stats();
+        self.simd.reset_stats();
+    }
+}
+
+impl<V: Variant> fmt::Debug for BufferPool<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BufferPool")
+            .field("variant", &V::NAME)
+            .field("config", &self.config)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl kind::sealed::Sealed for Serialization {
+    fn shelf_of<V: Variant>(pool: &BufferPool<V>) -> &Shelf<Self, V> {
+        &pool.serialization
+    }
+}
+
+impl kind::sealed::Sealed for Compression {
+    fn shelf_of<V: Variant>(pool: &BufferPool<V>) -> &Shelf<Self, V> {
+        &pool.compression
+    }
+}
+
+impl kind::sealed::Sealed for Simd {
+    fn shelf_of<V: Variant>(pool: &BufferPool<V>) -> &Shelf<Self, V> {
+        &pool.simd
+    }
+}

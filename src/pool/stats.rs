@@ -1,0 +1,307 @@
+//! Per-kind counters and the snapshots read from them.
+//!
+//! The hot path pays one shared RMW per operation beside the free list:
+//!
+//! * a get raises `in_use` (its previous value gives the peak check, a plain
+//!   load that turns into an RMW only when a new peak is reached);
+//! * an accepted return lowers `in_use` and raises `accepted`.
+//!
+//! Misses, rejections and take-outs (all off the fast path) bump their own
+//! counter. Hits and "pooled now" are *derived* at read time:
+//!
+//! ```text
+//! gets   = in_use + accepted + rejected + taken_out        (every get is one of
+//!                                                          these, or still out)
+//! hits   = gets − misses
+//! pooled = preallocated + accepted − hits
+//! ```
+//!
+//! All counters are `Relaxed`: they order nothing (the free list hands buffers
+//! over), and RMWs on one atomic are totally ordered anyway. So each counter
+//! is exact in its own modification order, and every figure of a snapshot is
+//! exact once the pool is quiescent (no call in flight, and the caller
+//! synchronised with the threads that made the calls, e.g. by joining them).
+//! While calls are in flight, a snapshot reads its counters one by one: the
+//! stored counters are each monotone, derived figures may be off by the calls
+//! in flight and are clamped to `0..`.
+//!
+//! `reset_stats` never touches the raw counters (so `pooled` and `in_use`
+//! stay true): it records them as a baseline that later snapshots subtract.
+
+use crate::sync::{AtomicUsize, Ordering::Relaxed};
+
+/// Why a return was or wasn't kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReturnOutcome {
+    /// The buffer is back in the pool.
+    Accepted,
+    /// Its size was below the acceptance window; it was dropped.
+    TooSmall,
+    /// Its size was above the acceptance window; it was dropped.
+    TooLarge,
+    /// The kind already holds its bound; it was dropped.
+    PoolFull,
+}
+
+impl ReturnOutcome {
+    /// Whether the pool kept the buffer.
+    pub fn is_accepted(self) -> bool {
+        self == Self::Accepted
+    }
+}
+
+/// A snapshot of one kind's statistics. See
+/// [`BufferPool::stats`](super::BufferPool::stats) for what "exact" means
+/// under concurrency; every count is since construction or the last
+/// `reset_stats`, except the three "now" figures, which are current state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct KindStats {
+    /// Gets served from the pool.
+    pub hits: usize,
+    /// Gets that found the pool empty.
+    pub misses: usize,
+    /// Buffers the pool allocated: the pre-allocation (counted until the
+    /// first `reset_stats`) plus one per miss.
+    pub fresh_allocations: usize,
+    /// Returns kept by the pool.
+    pub returns_accepted: usize,
+    /// Returns dropped because the buffer was below the window.
+    pub rejected_too_small: usize,
+    /// Returns dropped because the buffer was above the window.
+    pub rejected_too_large: usize,
+    /// Returns dropped because the kind was at its bound.
+    pub rejected_pool_full: usize,
+    /// Guards whose buffer was taken out of the pool for good.
+    pub taken_out: usize,
+    /// Buffers in the pool now.
+    pub pooled: usize,
+    /// Buffers handed out and not yet returned or taken out. A by-value
+    /// return of a buffer the pool never handed out lowers it too; it never
+    /// goes below zero.
+    pub in_use: usize,
+    /// The highest `in_use` reached (since construction or `reset_stats`).
+    pub peak_in_use: usize,
+}
+
+impl KindStats {
+    /// Every get: `hits + misses`.
+    pub fn gets(&self) -> usize {
+        self.hits + self.misses
+    }
+
+    /// Every rejected return.
+    pub fn returns_rejected(&self) -> usize {
+        self.rejected_too_small + self.rejected_too_large + self.rejected_pool_full
+    }
+
+    /// Every return: accepted + rejected.
+    pub fn returns(&self) -> usize {
+        self.returns_accepted + self.returns_rejected()
+    }
+
+    /// `hits / gets`, or 0 with no gets.
+    pub fn hit_rate(&self) -> f64 {
+        match self.gets() {
+            0 => 0.0,
+            gets => self.hits as f64 / gets as f64,
+        }
+    }
+}
+
+/// Raw monotone counts (wrapping), as read or as a baseline.
+#[derive(Debug, Clone, Copy, Default)]
+struct Raw {
+    misses: usize,
+    accepted: usize,
+    too_small: usize,
+    too_large: usize,
+    full: usize,
+    taken_out: usize,
+    /// Signed in two's complement: a foreign return can push it below zero.
+    in_use: usize,
+}
+
+impl Raw {
+    fn rejected(&self) -> usize {
+        self.too_small
+            .wrapping_add(self.too_large)
+            .wrapping_add(self.full)
+    }
+
+    /// Gets so far, derived (see module docs).
+    fn gets(&self) -> usize {
+        self.in_use
+            .wrapping_add(self.accepted)
+            .wrapping_add(self.rejected())
+            .wrapping_add(self.taken_out)
+    }
+
+    fn hits(&self) -> usize {
+        self.gets().wrapping_sub(self.misses)
+    }
+}
+
+/// Clamps a wrapping difference that should be non-negative to `0..`.
+fn non_negative(value: usize) -> usize {
+    if (value as isize) < 0 { 0 } else { value }
+}
+
+/// The live counters of one kind (kept on one cache line by the caller).
+#[derive(Debug)]
+pub(crate) struct Counters {
+    in_use: AtomicUsize,
+    peak: AtomicUsize,
+    accepted: AtomicUsize,
+    misses: AtomicUsize,
+    too_small: AtomicUsize,
+    too_large: AtomicUsize,
+    full: AtomicUsize,
+    taken_out: AtomicUsize,
+    base: Baseline,
+}
+
+/// What `reset_stats` recorded; subtracted from later snapshots.
+#[derive(Debug)]
+struct Baseline {
+    hits: AtomicUsize,
+    misses: AtomicUsize,
+    accepted: AtomicUsize,
+    too_small: AtomicUsize,
+    too_large: AtomicUsize,
+    full: AtomicUsize,
+    taken_out: AtomicUsize,
+    /// Pre-allocations still to report in `fresh_allocations` (cleared by
+    /// the first reset).
+    preallocated: AtomicUsize,
+}
+
+fn zero() -> AtomicUsize {
+    AtomicUsize::new(0)
+}
+
+impl Counters {
+    pub(crate) fn new(preallocated: usize) -> Self {
+        Self {
+            in_use: zero(),
+            peak: zero(),
+            accepted: zero(),
+            misses: zero(),
+            too_small: zero(),
+            too_large: zero(),
+            full: zero(),
+            taken_out: zero(),
+            base: Baseline {
+                hits: zero(),
+                misses: zero(),
+                accepted: zero(),
+                too_small: zero(),
+                too_large: zero(),
+                full: zero(),
+                taken_out: zero(),
+                preallocated: AtomicUsize::new(preallocated),
+            },
+        }
+    }
+
+    /// A buffer was handed out (hit or miss).
+    #[inline]
+    pub(crate) fn note_get(&self) {
+        // Relaxed: statistics only (module docs).
+        let now = self.in_use.fetch_add(1, Relaxed).wrapping_add(1);
+        // Relaxed: a read of the peak to skip the RMW when it is not beaten.
+        if (now as isize) > 0 && now > self.peak.load(Relaxed) {
+            // Relaxed: statistics only.
+            self.peak.fetch_max(now, Relaxed);
+        }
+    }
+
+    /// A get found the pool empty (counted besides `note_get`).
+    #[inline]
+    pub(crate) fn note_miss(&self) {
+        // Relaxed: statistics only.
+        self.misses.fetch_add(1, Relaxed);
+    }
+
+    /// A buffer came back by value or from a guard.
+    #[inline]
+    pub(crate) fn note_return(&self, outcome: ReturnOutcome) {
+        // Relaxed: statistics only.
+        self.in_use.fetch_sub(1, Relaxed);
+        let counter = match outcome {
+            ReturnOutcome::Accepted => &self.accepted,
+            ReturnOutcome::TooSmall => &self.too_small,
+            ReturnOutcome::TooLarge => &self.too_large,
+            ReturnOutcome::PoolFull => &self.full,
+        };
+        // Relaxed: statistics only.
+        counter.fetch_add(1, Relaxed);
+    }
+
+    /// A guard's buffer left the pool for good.
+    #[inline]
+    pub(crate) fn note_taken_out(&self) {
+        // Relaxed (both): statistics only.
+        self.in_use.fetch_sub(1, Relaxed);
+        self.taken_out.fetch_add(1, Relaxed);
+    }
+
+    fn raw(&self) -> Raw {
+        // Relaxed (all): statistics only; exact at quiescence (module docs).
+        Raw {
+            misses: self.misses.load(Relaxed),
+            accepted: self.accepted.load(Relaxed),
+            too_small: self.too_small.load(Relaxed),
+            too_large: self.too_large.load(Relaxed),
+            full: self.full.load(Relaxed),
+            taken_out: self.taken_out.load(Relaxed),
+            in_use: self.in_use.load(Relaxed),
+        }
+    }
+
+    /// A snapshot; `preallocated` is the shelf's starting population.
+    pub(crate) fn snapshot(&self, preallocated: usize) -> KindStats {
+        // Relaxed (every load in this function): statistics only; exact at
+        // quiescence (module docs).
+        let raw = self.raw();
+        let base = &self.base;
+        let since = |now: usize, at_reset: &AtomicUsize| {
+            non_negative(now.wrapping_sub(at_reset.load(Relaxed)))
+        };
+        let misses = since(raw.misses, &base.misses);
+        KindStats {
+            hits: since(raw.hits(), &base.hits),
+            misses,
+            fresh_allocations: base.preallocated.load(Relaxed).saturating_add(misses),
+            returns_accepted: since(raw.accepted, &base.accepted),
+            rejected_too_small: since(raw.too_small, &base.too_small),
+            rejected_too_large: since(raw.too_large, &base.too_large),
+            rejected_pool_full: since(raw.full, &base.full),
+            taken_out: since(raw.taken_out, &base.taken_out),
+            pooled: non_negative(
+                preallocated
+                    .wrapping_add(raw.accepted)
+                    .wrapping_sub(raw.hits()),
+            ),
+            in_use: non_negative(raw.in_use),
+            peak_in_use: self.peak.load(Relaxed),
+        }
+    }
+
+    /// Starts the counts again from zero; `pooled` and `in_use` are state
+    /// and stay; the peak restarts at the current `in_use`. Meant for
+    /// quiescence: calls in flight may land on either side of the reset.
+    pub(crate) fn reset(&self) {
+        let raw = self.raw();
+        let base = &self.base;
+        // Relaxed (all): statistics only.
+        base.hits.store(raw.hits(), Relaxed);
+        base.misses.store(raw.misses, Relaxed);
+        base.accepted.store(raw.accepted, Relaxed);
+        base.too_small.store(raw.too_small, Relaxed);
+        base.too_large.store(raw.too_large, Relaxed);
+        base.full.store(raw.full, Relaxed);
+        base.taken_out.store(raw.taken_out, Relaxed);
+        base.preallocated.store(0, Relaxed);
+        self.peak.store(non_negative(raw.in_use), Relaxed);
+    }
+}
