@@ -33,15 +33,15 @@ fn tagged_three_threads() {
 
 #[test]
 fn epoch_two_threads() {
-    must_pass("epoch", TWO_THREADS.name, || {
-        run::<Item, Safe<EpochStack<Item>>>(&TWO_THREADS)
+    must_pass("epoch", TWO_THREADS_SMALL.name, || {
+        run::<Item, Safe<EpochStack<Item>>>(&TWO_THREADS_SMALL)
     });
 }
 
 #[test]
 fn epoch_three_threads() {
-    must_pass("epoch", THREE_THREADS_SMALL.name, || {
-        run::<Item, Safe<EpochStack<Item>>>(&THREE_THREADS_SMALL)
+    must_pass("epoch", TWO_POPPERS_ONE_PUSHER.name, || {
+        run::<Item, Safe<EpochStack<Item>>>(&TWO_POPPERS_ONE_PUSHER)
     });
 }
 
@@ -95,18 +95,4 @@ fn index_stack_two_bit_tag_wraps() {
         None,
         || run::<u32, Safe<IndexStack<2>>>(&TAG_WRAP),
     );
-}
-
-#[test]
-#[ignore = "measurement"]
-fn epoch_measure() {
-    must_pass("epoch", TWO_THREADS_SMALL.name, || {
-        run::<Item, Safe<EpochStack<Item>>>(&TWO_THREADS_SMALL)
-    });
-    must_pass("epoch", THREE_THREADS_ONE_ITEM.name, || {
-        run::<Item, Safe<EpochStack<Item>>>(&THREE_THREADS_ONE_ITEM)
-    });
-    must_pass("tagged", THREE_THREADS_ONE_ITEM.name, || {
-        run::<Item, Safe<TaggedStack<Item>>>(&THREE_THREADS_ONE_ITEM)
-    });
 }

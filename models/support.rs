@@ -96,17 +96,25 @@ pub fn timed<R>(f: impl FnOnce() -> R) -> (R, f64) {
 pub mod loom_run {
     use super::*;
 
-    /// Preemption bound: `LOOM_MAX_PREEMPTIONS`, default 2.
-    pub fn preemptions() -> usize {
-        env_usize("LOOM_MAX_PREEMPTIONS", 2)
+    /// Preemption bound for `algo`: `LOOM_MAX_PREEMPTIONS` (default 2), but
+    /// `LOOM_EPOCH_PREEMPTIONS` (default 1) for models that run
+    /// crossbeam-epoch: its own pin/unpin/collect atomics multiply the state
+    /// space (two threads, one pop and push each: ~1.1 M executions, ~7 min
+    /// at bound 2 here), so the quick tier runs them at 1 and `--deep` at 2.
+    pub fn preemptions(algo: &str) -> usize {
+        if algo == "epoch" {
+            env_usize("LOOM_EPOCH_PREEMPTIONS", 1)
+        } else {
+            env_usize("LOOM_MAX_PREEMPTIONS", 2)
+        }
     }
 
-    /// Explores every interleaving of `f` (within the preemption bound) and
+    /// Explores every interleaving of `f` (within `bound` preemptions) and
     /// returns how many executions loom ran.
-    pub fn explore(f: impl Fn() + Sync + Send + 'static) -> usize {
+    pub fn explore(bound: usize, f: impl Fn() + Sync + Send + 'static) -> usize {
         static RUNS: Counter = Counter::new();
         let mut builder = loom::model::Builder::new();
-        builder.preemption_bound = Some(preemptions());
+        builder.preemption_bound = Some(bound);
         RUNS.take();
         builder.check(move || {
             RUNS.bump();
@@ -118,14 +126,15 @@ pub mod loom_run {
     /// Loom must pass: prints the evidence line.
     pub fn must_pass(algo: &str, scenario: &str, f: impl Fn() + Sync + Send + 'static) {
         let _turn = serial();
-        let (executions, secs) = timed(|| explore(f));
+        let bound = preemptions(algo);
+        let (executions, secs) = timed(|| explore(bound, f));
         assert!(executions > 0, "loom ran no execution");
         evidence(
             "loom",
             algo,
             scenario,
             "pass",
-            &format!("executions={executions} preemptions={}", preemptions()),
+            &format!("executions={executions} preemptions={bound}"),
             secs,
         );
     }
@@ -140,8 +149,9 @@ pub mod loom_run {
         f: impl Fn() + Sync + Send + 'static,
     ) {
         let _turn = serial();
+        let bound = preemptions(algo);
         let (found, secs) =
-            timed(|| expect_panic(|| with_optional_mutant(mutant, || drop(explore(f)))));
+            timed(|| expect_panic(|| with_optional_mutant(mutant, || drop(explore(bound, f)))));
         let what = format!("{algo}/{scenario}");
         let first = expected_failure("loom", &what, found, expected);
         evidence(
@@ -149,7 +159,7 @@ pub mod loom_run {
             algo,
             scenario,
             "bug_found",
-            &format!("preemptions={} found={first}", preemptions()),
+            &format!("preemptions={bound} found={first}"),
             secs,
         );
     }
