@@ -51,7 +51,7 @@ fn tagged() {
     run::<Item, Safe<TaggedStack<Item>>>(&TWO_THREADS)
 }
 fn epoch() {
-    run::<Item, Safe<EpochStack<Item>>>(&TWO_THREADS_SMALL)
+    run::<Item, Safe<EpochStack<Item>>>(&ONE_POPPER_TWO_PUSHERS)
 }
 fn pointer_node() {
     run::<Item, Safe<PointerNodeStack<Item>>>(&TWO_THREADS)
@@ -200,7 +200,7 @@ fn every_mutant_is_caught() {
                 "bug_found",
                 &format!(
                     "preemptions={} found={}_(then_aborted_unwinding_epoch_state)",
-                    support::loom_run::preemptions(m.algo),
+                    support::loom_run::preemptions(),
                     symptom.replace(' ', "_")
                 ),
                 secs,

@@ -96,17 +96,9 @@ pub fn timed<R>(f: impl FnOnce() -> R) -> (R, f64) {
 pub mod loom_run {
     use super::*;
 
-    /// Preemption bound for `algo`: `LOOM_MAX_PREEMPTIONS` (default 2), but
-    /// `LOOM_EPOCH_PREEMPTIONS` (default 1) for models that run
-    /// crossbeam-epoch: its own pin/unpin/collect atomics multiply the state
-    /// space (two threads, one pop and push each: ~1.1 M executions, ~7 min
-    /// at bound 2 here), so the quick tier runs them at 1 and `--deep` at 2.
-    pub fn preemptions(algo: &str) -> usize {
-        if algo == "epoch" {
-            env_usize("LOOM_EPOCH_PREEMPTIONS", 1)
-        } else {
-            env_usize("LOOM_MAX_PREEMPTIONS", 2)
-        }
+    /// Preemption bound: `LOOM_MAX_PREEMPTIONS`, default 2.
+    pub fn preemptions() -> usize {
+        env_usize("LOOM_MAX_PREEMPTIONS", 2)
     }
 
     /// Explores every interleaving of `f` (within `bound` preemptions) and
@@ -123,10 +115,19 @@ pub mod loom_run {
         RUNS.take()
     }
 
-    /// Loom must pass: prints the evidence line.
+    /// Loom must pass at the default bound: prints the evidence line.
     pub fn must_pass(algo: &str, scenario: &str, f: impl Fn() + Sync + Send + 'static) {
+        must_pass_at(preemptions(), algo, scenario, f)
+    }
+
+    /// Loom must pass within `bound` preemptions: prints the evidence line.
+    pub fn must_pass_at(
+        bound: usize,
+        algo: &str,
+        scenario: &str,
+        f: impl Fn() + Sync + Send + 'static,
+    ) {
         let _turn = serial();
-        let bound = preemptions(algo);
         let (executions, secs) = timed(|| explore(bound, f));
         assert!(executions > 0, "loom ran no execution");
         evidence(
@@ -149,9 +150,14 @@ pub mod loom_run {
         f: impl Fn() + Sync + Send + 'static,
     ) {
         let _turn = serial();
-        let bound = preemptions(algo);
-        let (found, secs) =
-            timed(|| expect_panic(|| with_optional_mutant(mutant, || drop(explore(bound, f)))));
+        let bound = preemptions();
+        let (found, secs) = timed(|| {
+            expect_panic(|| {
+                with_optional_mutant(mutant, || {
+                    explore(bound, f);
+                })
+            })
+        });
         let what = format!("{algo}/{scenario}");
         let first = expected_failure("loom", &what, found, expected);
         evidence(
