@@ -222,6 +222,8 @@ pub(crate) struct Baseline {
     /// 1 until the first reset: whether `fresh_allocations` still counts the
     /// pre-allocation.
     pub(crate) reset: AtomicUsize,
+    /// `in_use` at the last reset: where the peak restarted.
+    pub(crate) peak: AtomicUsize,
 }
 
 /// The shared part of one kind.
@@ -327,11 +329,10 @@ impl<K: BufferKind> Front<K> {
         public: &Published,
         loose: &L,
     ) -> K::Buffer {
-        let batch = self.depot.batch();
-        if self.depot.pop_batch(&mut l.items) {
-            bump!(l, public, moved_in, batch);
+        if let Some(n) = self.depot.pop_batch(&mut l.items) {
+            bump!(l, public, moved_in, n);
             // The batch's places come with it; keep at most `per_thread`.
-            self.set_places(l, public, l.places + batch);
+            self.set_places(l, public, l.places + n);
             let mut buffer = l.items.pop().expect("a batch holds at least one buffer");
             K::reset(&mut buffer);
             return buffer;
@@ -403,7 +404,7 @@ impl<K: BufferKind> Front<K> {
         if l.items.len() >= self.per_thread {
             // Full: the bottom batch goes to the depot with its places.
             let batch = self.depot.batch();
-            if !self.depot.push_batch(&mut l.items) {
+            if !self.depot.push_batch(&mut l.items, batch) {
                 // No vacant magazine (the place count rules it out, see
                 // design-tls.md; kept for robustness): one by one instead.
                 for b in l.items.drain(..batch) {
@@ -464,7 +465,14 @@ impl<K: BufferKind> Front<K> {
                 }
                 let n = l.items.len();
                 let batch = self.depot.batch();
-                while l.items.len() >= batch && self.depot.push_batch(&mut l.items) {}
+                // Bottom first, so the top of the cache ends on top of the
+                // depot (LIFO order kept).
+                while !l.items.is_empty() {
+                    let m = l.items.len().min(batch);
+                    if !self.depot.push_batch(&mut l.items, m) {
+                        break;
+                    }
+                }
                 for b in l.items.drain(..) {
                     push_loose(loose, b);
                 }

@@ -1,25 +1,29 @@
 //! `Depot<T>`: the global side of the cache front — a lock-free stack of
-//! full magazines, each exactly `batch` buffers, moved in and out whole.
+//! loaded magazines of up to `batch` buffers, moved in and out whole.
 //!
 //! The depot owns `slots × batch` value cells, cut into `slots` magazines of
-//! `batch` consecutive cells, and two [`IndexStack`]s over magazine numbers:
+//! `batch` consecutive cells (and a length per magazine), and two
+//! [`IndexStack`]s over magazine numbers:
 //!
-//! * `full`: magazines whose `batch` cells all hold a value;
+//! * `full`: loaded magazines — the first `len` cells hold a value;
 //! * `vacant`: magazines whose cells hold nothing.
 //!
-//! push_batch = pop a vacant magazine, move `batch` values into its cells,
-//! push it on `full`. pop_batch = pop a full magazine, move its values out,
-//! push it on `vacant`. Exactly `TaggedStack`'s protocol, with a magazine in
+//! push_batch = pop a vacant magazine, move `n ≤ batch` values into its
+//! cells and set its length, push it on `full`. pop_batch = pop a loaded
+//! magazine, move its values out, push it on `vacant`. Caches exchange
+//! whole magazines of `batch`; only a cache given back at once (thread exit)
+//! pushes a shorter one, its top, so the depot stays in LIFO order. Exactly `TaggedStack`'s protocol, with a magazine in
 //! place of a single value, so a whole batch crosses between threads with one
 //! CAS on `full` — the buffers themselves are never touched one CAS at a time.
 //!
 //! # Invariants
 //! 1. Every magazine number is in exactly one of `full`, `vacant`, or the
 //!    hands of one thread between its two list operations.
-//! 2. A magazine's cells are all initialised iff the magazine is in `full`,
-//!    or held by a pusher after its writes or by a popper before its reads;
-//!    otherwise none is.
-//! 3. The cells of a magazine are accessed only by the thread holding it;
+//! 2. A magazine's first `len` cells (and no others) are initialised iff the
+//!    magazine is in `full`, or held by a pusher after its writes or by a
+//!    popper before its reads; otherwise none is.
+//! 3. The cells and length of a magazine are accessed only by the thread
+//!    holding it;
 //!    the hand-offs are the Release CAS of an `IndexStack` push and the
 //!    Acquire load of the following pop (`stack/tagged_head.rs`).
 //!
@@ -41,6 +45,7 @@ pub(crate) struct Depot<T> {
     full: IndexStack,
     vacant: IndexStack,
     cells: Box<[UnsafeCell<MaybeUninit<T>>]>,
+    lens: Box<[UnsafeCell<usize>]>,
 }
 
 // SAFETY: values move between threads only through the depot (T: Send), and
@@ -69,6 +74,7 @@ impl<T> Depot<T> {
             cells: (0..cells)
                 .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
                 .collect(),
+            lens: (0..slots).map(|_| UnsafeCell::new(0)).collect(),
         };
         // Highest first, so magazine 0 is used first. In range by construction.
         for m in (0..slots as u32).rev() {
@@ -88,15 +94,20 @@ impl<T> Depot<T> {
         &self.cells[base..base + self.batch]
     }
 
-    /// Moves the bottom `batch` values of `from` (its first ones) into a
-    /// magazine and publishes it. Returns false, leaving `from` untouched,
-    /// when no vacant magazine is left. `from` must hold at least `batch`.
-    pub(crate) fn push_batch(&self, from: &mut Vec<T>) -> bool {
-        debug_assert!(from.len() >= self.batch);
+    /// Moves the bottom `n` values of `from` (its first ones; `1 ≤ n ≤
+    /// batch`) into a magazine and publishes it. Returns false, leaving
+    /// `from` untouched, when no vacant magazine is left.
+    pub(crate) fn push_batch(&self, from: &mut Vec<T>, n: usize) -> bool {
+        debug_assert!(n >= 1 && n <= self.batch && n <= from.len());
         let Some(m) = self.vacant.pop() else {
             return false;
         };
-        for (cell, value) in self.magazine(m).iter().zip(from.drain(..self.batch)) {
+        self.lens[m as usize].with_mut(|len| {
+            // SAFETY: we hold magazine `m`, so no other thread touches its
+            // length (invariant 3).
+            unsafe { *len = n };
+        });
+        for (cell, value) in self.magazine(m).iter().zip(from.drain(..n)) {
             cell.with_mut(|cell| {
                 // SAFETY: we hold magazine `m` (invariant 1), so no other
                 // thread touches its cells; it was vacant, so the cell is
@@ -110,14 +121,14 @@ impl<T> Depot<T> {
         true
     }
 
-    /// Pops a full magazine and appends its `batch` values to `into`, in the
-    /// order they were pushed. Returns false when the depot is empty.
-    pub(crate) fn pop_batch(&self, into: &mut Vec<T>) -> bool {
+    /// Pops a loaded magazine and appends its values to `into`, in the
+    /// order they were pushed; returns how many (`None`: the depot is empty).
+    pub(crate) fn pop_batch(&self, into: &mut Vec<T>) -> Option<usize> {
         // Linearization point: the CAS (or empty Acquire load) inside.
-        let Some(m) = self.full.pop() else {
-            return false;
-        };
-        for cell in self.magazine(m) {
+        let m = self.full.pop()?;
+        // SAFETY: we hold magazine `m` (invariant 3).
+        let n = self.lens[m as usize].with(|len| unsafe { *len });
+        for cell in &self.magazine(m)[..n] {
             into.push(cell.with(|cell| {
                 // SAFETY: we hold magazine `m`, popped from `full`, so every
                 // cell is initialised (invariant 2) and no one else touches
@@ -128,14 +139,14 @@ impl<T> Depot<T> {
         }
         let pushed = self.vacant.push(m);
         debug_assert!(pushed.is_ok(), "magazine numbers are in range");
-        true
+        Some(n)
     }
 }
 
 impl<T> Drop for Depot<T> {
     fn drop(&mut self) {
         let mut out = Vec::with_capacity(self.batch);
-        while self.pop_batch(&mut out) {
+        while self.pop_batch(&mut out).is_some() {
             out.clear();
         }
     }

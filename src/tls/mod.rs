@@ -27,7 +27,8 @@
 //!    or one caller. A cache is touched only by the thread owning its slot.
 //! 3. Memory: besides the pooled buffers (≤ `count` per kind), a slot per
 //!    thread using the pool at once, each with three `Vec`s of `per_thread`
-//!    handles, and the depot's `count / batch` magazines of handles.
+//!    handles, and the depot's `count / batch + min(count, 16)` magazines
+//!    of `batch` handles.
 //! 4. No loss: a thread that exits (or calls [`TlsPool::flush_local`])
 //!    moves its cached buffers to the depot and its free places to `room`;
 //!    dropping the pool frees every buffer not in a cache being flushed at
@@ -212,6 +213,9 @@ pub struct TlsPool<V: Variant = Tagged> {
     inner: Arc<Inner<V>>,
 }
 
+/// Depot magazines beyond `count / batch`, for partial batches.
+const PARTIAL_MAGAZINES: usize = 16;
+
 fn depot_error(e: CapacityError) -> TlsConfigError {
     TlsConfigError::Pool(match e {
         CapacityError::Zero => ConfigError::ZeroCount,
@@ -225,7 +229,10 @@ fn front<K: CachedKind, V: Variant>(
 ) -> Result<Front<K>, TlsConfigError> {
     let batch = config.batch();
     let count = config.pool.count;
-    let depot = Depot::new(count / batch, batch).map_err(depot_error)?;
+    // Whole batches of the count, plus room for a few partial magazines
+    // (a cache given back at thread exit); past those, the loose list.
+    let slots = count / batch + count.min(PARTIAL_MAGAZINES);
+    let depot = Depot::new(slots, batch).map_err(depot_error)?;
     // Move whole batches of the pre-allocation into the depot; the remainder
     // stays on the shelf's free list (the loose list).
     let loose = pool.shelf::<K>().free_list();
@@ -237,7 +244,7 @@ fn front<K: CachedKind, V: Variant>(
                 None => break,
             }
         }
-        if moving.len() < batch || !depot.push_batch(&mut moving) {
+        if moving.len() < batch || !depot.push_batch(&mut moving, batch) {
             break;
         }
     }
@@ -440,9 +447,9 @@ impl<V: Variant> TlsPool<V> {
             sum.add(&r.counts);
             cached = cached.wrapping_add(r.counts.cached());
             places = places.wrapping_add(r.places);
-            // A cache that has not got since the last reset restarts its
-            // peak at its in-use figure then (which has not changed since,
-            // except by returns, which never raise a peak).
+            // A cache that has not got since the last reset contributes
+            // its in-use figure now; the reset's own figure is kept apart
+            // (`base.peak`), since returns may have lowered this one.
             peak += if r.epoch == epoch {
                 r.peak
             } else {
@@ -482,7 +489,7 @@ impl<V: Variant> TlsPool<V> {
                         .wrapping_sub(raw.hits()),
                 ),
                 in_use,
-                peak_in_use: peak.max(in_use),
+                peak_in_use: peak.max(in_use).max(base.peak.load(Relaxed)),
             },
             cached: non_negative(cached),
             reserved: non_negative(places.wrapping_sub(cached)),
@@ -512,6 +519,7 @@ impl<V: Variant> TlsPool<V> {
         base.full.store(raw.full, Relaxed);
         base.taken_out.store(raw.taken_out, Relaxed);
         base.reset.store(1, Relaxed);
+        base.peak.store(non_negative(raw.in_use()), Relaxed);
     }
 
     /// The underlying pool (windows, sizes, bound). Its own statistics do
@@ -561,7 +569,7 @@ unsafe fn discard_kind<K: CachedKind, V: Variant>(inner: &Inner<V>, slot: &Slot)
 fn drain<K: CachedKind, V: Variant>(inner: &Inner<V>) {
     let front = K::front(inner);
     let mut out = Vec::with_capacity(front.depot.batch());
-    while front.depot.pop_batch(&mut out) {
+    while front.depot.pop_batch(&mut out).is_some() {
         out.clear();
     }
     let loose = inner.pool.shelf::<K>().free_list();
