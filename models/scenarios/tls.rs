@@ -78,6 +78,12 @@ fn hold_and_return(pool: &TlsPool, id: u8, n: usize, t: &mut Tally) {
         check(&b, id);
         t.note(pool.give_back::<Serialization>(b));
     }
+    // loom wakes a joiner *before* the exiting thread's thread-locals are
+    // dropped (its `spawn` notifies, then runs `thread_done`), so a join
+    // there does not order the exit flush. Give the cache back explicitly
+    // under loom; std and shuttle exercise the destructor path itself.
+    #[cfg(loom)]
+    pool.flush_local();
 }
 
 /// Checks the stats against `tally` at quiescence, then drains the pool from
