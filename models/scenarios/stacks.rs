@@ -64,8 +64,8 @@ pub const THREE_THREADS: Scenario = Scenario {
     ],
 };
 
-/// Three threads, one pop and push-back each, over two items (one thread
-/// always finds the stack empty at some schedules): the loom quick bound.
+/// Three threads, one pop and push-back each, over two items (at some
+/// schedules one thread finds the stack empty): loom's three-thread bound.
 pub const THREE_THREADS_SMALL: Scenario = Scenario {
     name: "3-threads-small",
     items: 2,
@@ -97,6 +97,23 @@ pub const TWO_POPPERS: Scenario = Scenario {
     items: 2,
     spare: 0,
     threads: &[&[Pop, PushNewest], &[Pop, PushNewest]],
+};
+
+/// Two threads, one pop and push-back each, over two items: the smallest
+/// cross-thread hand-off, for the costly epoch model at deeper bounds.
+pub const TWO_THREADS_SMALL: Scenario = Scenario {
+    name: "2-threads-small",
+    items: 2,
+    spare: 1,
+    threads: &[&[Pop, PushNewest], &[Pop, PushNewest]],
+};
+
+/// Three threads over one item: every pop contends for the same slot.
+pub const THREE_THREADS_ONE_ITEM: Scenario = Scenario {
+    name: "3-threads-1-item",
+    items: 1,
+    spare: 1,
+    threads: &[&[Pop, PushNewest], &[Pop, PushNewest], &[Pop, PushNewest]],
 };
 
 /// What the scenarios hand around: something with an identity.
