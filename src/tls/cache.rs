@@ -105,13 +105,14 @@ impl Counts {
 struct Local<T> {
     items: Vec<T>,
     places: usize,
+    /// Gets minus returns (of any outcome) and take-outs by this cache's
+    /// owners; negative when they return buffers other threads got.
     in_use: isize,
-    peak: usize,
-    epoch: usize,
-    c: Counts,
 }
 
-/// The owner's totals, published for `stats()`.
+/// The owner's running totals, for `stats()`. Only the owner writes them
+/// (with [`add`]: a load and a store, no RMW), except `peak`, which
+/// `reset_stats` also stores.
 #[derive(Default)]
 struct Published {
     gets: AtomicUsize,
@@ -124,23 +125,28 @@ struct Published {
     moved_in: AtomicUsize,
     moved_out: AtomicUsize,
     places: AtomicUsize,
+    /// This cache's high-water mark of `in_use` since the last reset.
     peak: AtomicUsize,
-    epoch: AtomicUsize,
 }
 
-/// Adds one to the owner's total `$field` and publishes it: a plain store,
-/// since only the owner writes it.
+/// Adds `n` to an owner-written total: a plain load and store, no RMW.
+///
+/// Only the slot's owner calls it (invariant 2), and a new owner is
+/// synchronised with the previous one by the slot's hand-over (claim /
+/// release), so the load sees the latest total and no update is lost.
+#[inline(always)]
+fn add(total: &AtomicUsize, n: usize) {
+    // Relaxed (both): statistics only; the owner is the only writer.
+    total.store(total.load(Relaxed).wrapping_add(n), Relaxed);
+}
+
 macro_rules! bump {
-    ($local:expr, $public:expr, $field:ident) => {{
-        $local.c.$field = $local.c.$field.wrapping_add(1);
-        // Relaxed: statistics only; the owner is the only writer.
-        $public.$field.store($local.c.$field, Relaxed);
-    }};
-    ($local:expr, $public:expr, $field:ident, $n:expr) => {{
-        $local.c.$field = $local.c.$field.wrapping_add($n);
-        // Relaxed: statistics only; the owner is the only writer.
-        $public.$field.store($local.c.$field, Relaxed);
-    }};
+    ($public:expr, $field:ident) => {
+        add(&$public.$field, 1)
+    };
+    ($public:expr, $field:ident, $n:expr) => {
+        add(&$public.$field, $n)
+    };
 }
 
 /// One thread's cache of one kind.
@@ -154,7 +160,6 @@ pub(crate) struct CacheReading {
     pub(crate) counts: Counts,
     pub(crate) places: usize,
     pub(crate) peak: usize,
-    pub(crate) epoch: usize,
 }
 
 impl<K: BufferKind> KindCache<K> {
@@ -164,9 +169,6 @@ impl<K: BufferKind> KindCache<K> {
                 items: Vec::with_capacity(per_thread),
                 places: 0,
                 in_use: 0,
-                peak: 0,
-                epoch: 0,
-                c: Counts::default(),
             }),
             public: Published::default(),
         }
@@ -204,8 +206,15 @@ impl<K: BufferKind> KindCache<K> {
             },
             places: p.places.load(Relaxed),
             peak: p.peak.load(Relaxed),
-            epoch: p.epoch.load(Relaxed),
         }
+    }
+
+    /// Restarts this cache's peak at `peak` (`reset_stats`, any thread).
+    /// Racing the owner's own peak store, one of the two wins: exact when
+    /// the reset is made at quiescence, as documented.
+    pub(crate) fn reset_peak(&self, peak: usize) {
+        // Relaxed: statistics only.
+        self.public.peak.store(peak, Relaxed);
     }
 }
 
@@ -222,8 +231,6 @@ pub(crate) struct Baseline {
     /// 1 until the first reset: whether `fresh_allocations` still counts the
     /// pre-allocation.
     pub(crate) reset: AtomicUsize,
-    /// `in_use` at the last reset: where the peak restarted.
-    pub(crate) peak: AtomicUsize,
 }
 
 /// The shared part of one kind.
@@ -293,6 +300,12 @@ impl<K: BufferKind> Front<K> {
 
     /// A cleared buffer for the owner of `cache`.
     ///
+    /// The hot path is a pop from the owner's `items`, a clear, one owner
+    /// store of the `gets` total and a compare with the cache's peak. The
+    /// cold path (`refill_or_miss`) leaves a buffer in `items` rather than
+    /// returning one, so the buffer is never written through a return slot
+    /// on the hot path (which would cost a store-forwarding stall per get).
+    ///
     /// # Safety
     /// The calling thread owns `cache` (see [`KindCache::with_local`]).
     #[inline(always)]
@@ -300,53 +313,56 @@ impl<K: BufferKind> Front<K> {
         &self,
         cache: &KindCache<K>,
         loose: &L,
-        epoch: usize,
     ) -> K::Buffer {
+        let public = &cache.public;
         // SAFETY: forwarded from the caller.
         unsafe {
             cache.with_local(|l| {
-                let buffer = match l.items.pop() {
-                    Some(mut buffer) => {
-                        K::reset(&mut buffer);
-                        buffer
-                    }
-                    None => self.refill_or_miss(l, &cache.public, loose),
+                if l.items.is_empty() {
+                    self.refill_or_miss(l, public, loose);
+                }
+                let Some(mut buffer) = l.items.pop() else {
+                    unreachable!("refill_or_miss leaves a buffer in the cache")
                 };
-                bump!(l, cache.public, gets);
+                K::reset(&mut buffer);
+                bump!(public, gets);
                 l.in_use += 1;
-                if l.epoch != epoch || l.in_use > l.peak as isize {
-                    note_peak(l, &cache.public, epoch);
+                // Relaxed: statistics only (`reset_peak` may store it too).
+                if l.in_use > public.peak.load(Relaxed) as isize {
+                    note_peak(l, public);
                 }
                 buffer
             })
         }
     }
 
+    /// Puts one buffer in the (empty) cache: a batch from the depot, else
+    /// one from the loose list, else a fresh one (a miss, which holds no
+    /// place: it is pushed and popped at once by `get`).
+    #[cold]
     #[inline(never)]
     fn refill_or_miss<L: FreeList<K::Buffer>>(
         &self,
         l: &mut Local<K::Buffer>,
         public: &Published,
         loose: &L,
-    ) -> K::Buffer {
+    ) {
+        debug_assert!(l.items.is_empty());
         if let Some(n) = self.depot.pop_batch(&mut l.items) {
-            bump!(l, public, moved_in, n);
+            bump!(public, moved_in, n);
             // The batch's places come with it; keep at most `per_thread`.
             self.set_places(l, public, l.places + n);
-            let mut buffer = l.items.pop().expect("a batch holds at least one buffer");
-            K::reset(&mut buffer);
-            return buffer;
-        }
-        if let Some(mut buffer) = loose.pop() {
-            // Counted as moved in and handed out from the cache: the place
-            // it held becomes a free place of this cache.
-            bump!(l, public, moved_in);
+        } else if let Some(buffer) = loose.pop() {
+            // Counted as moved in; once `get` pops it, the place it held is
+            // a free place of this cache.
+            bump!(public, moved_in);
             self.set_places(l, public, l.places + 1);
-            K::reset(&mut buffer);
-            return buffer;
+            l.items.push(buffer);
+        } else {
+            bump!(public, misses);
+            // Within capacity: `items` is empty and holds `per_thread ≥ 1`.
+            l.items.push(K::fresh(self.size));
         }
-        bump!(l, public, misses);
-        K::fresh(self.size)
     }
 
     /// Sets the cache's places to `places`, returning any above
@@ -377,14 +393,14 @@ impl<K: BufferKind> Front<K> {
                 l.in_use -= 1;
                 let public = &cache.public;
                 if size < self.accept_min {
-                    bump!(l, public, too_small);
+                    bump!(public, too_small);
                     ReturnOutcome::TooSmall
                 } else if size > self.accept_max {
-                    bump!(l, public, too_large);
+                    bump!(public, too_large);
                     ReturnOutcome::TooLarge
                 } else if l.items.len() < l.places {
                     l.items.push(buffer);
-                    bump!(l, public, accepted);
+                    bump!(public, accepted);
                     ReturnOutcome::Accepted
                 } else {
                     self.return_needing_place(l, public, loose, buffer)
@@ -393,6 +409,7 @@ impl<K: BufferKind> Front<K> {
         }
     }
 
+    #[cold]
     #[inline(never)]
     fn return_needing_place<L: FreeList<K::Buffer>>(
         &self,
@@ -411,19 +428,19 @@ impl<K: BufferKind> Front<K> {
                     push_loose(loose, b);
                 }
             }
-            bump!(l, public, moved_out, batch);
+            bump!(public, moved_out, batch);
             l.places -= batch;
         }
         let want = self.depot.batch().min(self.per_thread - l.places);
         let got = self.take_room(want);
         if got == 0 {
-            bump!(l, public, full);
+            bump!(public, full);
             // `buffer` is dropped here: freed, not leaked.
             return ReturnOutcome::PoolFull;
         }
         self.set_places(l, public, l.places + got);
         l.items.push(buffer);
-        bump!(l, public, accepted);
+        bump!(public, accepted);
         ReturnOutcome::Accepted
     }
 
@@ -436,7 +453,7 @@ impl<K: BufferKind> Front<K> {
         unsafe {
             cache.with_local(|l| {
                 l.in_use -= 1;
-                bump!(l, cache.public, taken_out);
+                bump!(cache.public, taken_out);
             })
         }
     }
@@ -476,7 +493,7 @@ impl<K: BufferKind> Front<K> {
                 for b in l.items.drain(..) {
                     push_loose(loose, b);
                 }
-                bump!(l, public, moved_out, n);
+                bump!(public, moved_out, n);
                 self.give_room(l.places - n);
                 l.places = 0;
                 // Relaxed: statistics only; the owner is the only writer.
@@ -495,21 +512,12 @@ impl<K: BufferKind> Front<K> {
     }
 }
 
-/// A new peak, or the first get since a reset (`epoch` moved on).
+/// A new high-water mark of this cache's `in_use` (positive here).
 #[cold]
-fn note_peak<T>(l: &mut Local<T>, public: &Published, epoch: usize) {
-    if l.epoch != epoch {
-        // The peak restarts at the in-use figure before this get.
-        l.epoch = epoch;
-        l.peak = (l.in_use - 1).max(0) as usize;
-        // Relaxed: statistics only; the owner is the only writer.
-        public.epoch.store(epoch, Relaxed);
-    }
-    if l.in_use > l.peak as isize {
-        l.peak = l.in_use as usize;
-    }
-    // Relaxed: statistics only; the owner is the only writer.
-    public.peak.store(l.peak, Relaxed);
+#[inline(never)]
+fn note_peak<T>(l: &Local<T>, public: &Published) {
+    // Relaxed: statistics only.
+    public.peak.store(l.in_use as usize, Relaxed);
 }
 
 /// Pushes onto the loose list. The place count guarantees a place (invariant

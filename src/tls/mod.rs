@@ -148,8 +148,6 @@ pub struct Inner<V: Variant> {
     registry: Registry,
     /// Set when the handle is dropped: late flushes free their buffers.
     closed: AtomicBool,
-    /// Bumped by `reset_stats`; caches restart their peak when they see it.
-    epoch: AtomicUsize,
     config: TlsConfig,
 }
 
@@ -283,7 +281,6 @@ impl<V: Variant> TlsPool<V> {
             pool,
             registry: Registry::new(config.per_thread),
             closed: AtomicBool::new(false),
-            epoch: AtomicUsize::new(0),
             config,
         };
         Ok(Self {
@@ -304,29 +301,40 @@ impl<V: Variant> TlsPool<V> {
     /// Runs `f` on this thread's slot (registering on first use). When the
     /// thread's table is gone (thread-local destructors running), borrows a
     /// slot for the one call and gives it straight back.
+    ///
+    /// Both cases hand `f` a slot pointer, so `f` is inlined once and its
+    /// result stays in registers (no return slot in memory).
     #[inline(always)]
     fn with_slot<R>(&self, f: impl FnOnce(&Inner<V>, &Slot) -> R) -> R {
         let inner = &*self.inner;
-        let slot = local::slot_of(self.key(), || {
-            let slot: *const Slot = inner.registry.claim();
-            let pool: Box<dyn Registration> = Box::new(Arc::clone(&self.inner));
-            (slot, pool)
-        });
-        match slot {
-            // SAFETY: the slot is this thread's (its table entry), and lives
-            // while the entry's `Arc` does — at least as long as `&self`.
-            Some(slot) => f(inner, unsafe { &*slot }),
-            None => self.with_borrowed_slot(f),
+        let (slot, borrowed) = match local::slot_of(self.key(), || self.register()) {
+            Some(slot) => (slot, false),
+            None => (self.borrow_slot(), true),
+        };
+        // SAFETY: the slot is this thread's (its table entry, which lives
+        // while the entry's `Arc` does — at least as long as `&self`), or
+        // claimed just now for this one call.
+        let r = f(inner, unsafe { &*slot });
+        if borrowed {
+            // SAFETY: as above.
+            inner.release_slot(unsafe { &*slot });
         }
+        r
     }
 
+    /// Claims a slot for this thread's table entry (first use).
     #[cold]
-    fn with_borrowed_slot<R>(&self, f: impl FnOnce(&Inner<V>, &Slot) -> R) -> R {
-        let inner = &*self.inner;
-        let slot = inner.registry.claim();
-        let r = f(inner, slot);
-        inner.release_slot(slot);
-        r
+    #[inline(never)]
+    fn register(&self) -> (*const Slot, Box<dyn Registration>) {
+        let slot: *const Slot = self.inner.registry.claim();
+        (slot, Box::new(Arc::clone(&self.inner)))
+    }
+
+    /// Claims a slot for one call (the thread's table is gone).
+    #[cold]
+    #[inline(never)]
+    fn borrow_slot(&self) -> *const Slot {
+        self.inner.registry.claim()
     }
 
     /// A cleared buffer of kind `K`: from this thread's cache, else a batch
@@ -335,10 +343,9 @@ impl<V: Variant> TlsPool<V> {
     #[inline]
     pub fn get<K: CachedKind>(&self) -> K::Buffer {
         self.with_slot(|inner, slot| {
-            let epoch = inner.epoch.load(Relaxed); // Relaxed: statistics only.
             let loose = inner.pool.shelf::<K>().free_list();
             // SAFETY: `with_slot` hands us a slot this thread owns.
-            unsafe { K::front(inner).get(K::cache(slot), loose, epoch) }
+            unsafe { K::front(inner).get(K::cache(slot), loose) }
         })
     }
 
@@ -436,25 +443,18 @@ impl<V: Variant> TlsPool<V> {
         }
     }
 
-    /// Raw totals of kind `K` over every slot, with the peak contribution.
+    /// Raw totals of kind `K` over every slot: counts, cached, places, and
+    /// the sum of the slots' peaks.
     fn totals<K: CachedKind>(&self) -> (Counts, usize, usize, usize) {
         let inner = &*self.inner;
-        // Relaxed: statistics only.
-        let epoch = inner.epoch.load(Relaxed);
-        let (mut sum, mut cached, mut places, mut peak) = (Counts::default(), 0usize, 0usize, 0);
+        let (mut sum, mut cached, mut places, mut peak) =
+            (Counts::default(), 0usize, 0usize, 0usize);
         for slot in inner.registry.iter() {
             let r = K::cache(slot).read();
             sum.add(&r.counts);
             cached = cached.wrapping_add(r.counts.cached());
             places = places.wrapping_add(r.places);
-            // A cache that has not got since the last reset contributes
-            // its in-use figure now; the reset's own figure is kept apart
-            // (`base.peak`), since returns may have lowered this one.
-            peak += if r.epoch == epoch {
-                r.peak
-            } else {
-                non_negative(r.counts.in_use())
-            };
+            peak = peak.wrapping_add(r.peak);
         }
         (sum, cached, places, peak)
     }
@@ -489,7 +489,7 @@ impl<V: Variant> TlsPool<V> {
                         .wrapping_sub(raw.hits()),
                 ),
                 in_use,
-                peak_in_use: peak.max(in_use).max(base.peak.load(Relaxed)),
+                peak_in_use: peak.max(in_use),
             },
             cached: non_negative(cached),
             reserved: non_negative(places.wrapping_sub(cached)),
@@ -498,13 +498,12 @@ impl<V: Variant> TlsPool<V> {
 
     /// Restarts every count from zero; `pooled`, `in_use` and `cached`
     /// describe the present and are unchanged; `peak_in_use` restarts at
-    /// `in_use`. Meant for quiescence.
+    /// `in_use` (each cache's peak at its own in-use figure). Meant for
+    /// quiescence.
     pub fn reset_stats(&self) {
         self.reset_kind::<Serialization>();
         self.reset_kind::<Compression>();
         self.reset_kind::<Simd>();
-        // Relaxed: statistics only (caches compare it on their next get).
-        self.inner.epoch.fetch_add(1, Relaxed);
     }
 
     fn reset_kind<K: CachedKind>(&self) {
@@ -519,7 +518,10 @@ impl<V: Variant> TlsPool<V> {
         base.full.store(raw.full, Relaxed);
         base.taken_out.store(raw.taken_out, Relaxed);
         base.reset.store(1, Relaxed);
-        base.peak.store(non_negative(raw.in_use()), Relaxed);
+        for slot in self.inner.registry.iter() {
+            let cache = K::cache(slot);
+            cache.reset_peak(non_negative(cache.read().counts.in_use()));
+        }
     }
 
     /// The underlying pool (windows, sizes, bound). Its own statistics do
