@@ -2,8 +2,8 @@
 //! The cache front under loom: every interleaving within
 //! `LOOM_MAX_PREEMPTIONS` (default 2) of two or three threads caching,
 //! exchanging batches, returning each other's buffers and exiting with full
-//! caches; plus one mutation model per ordering site of `src/tls/`, each of
-//! which loom must catch.
+//! caches. The mutation models of the `tls.*` ordering sites are in
+//! `loom_mutants.rs` with every other site's.
 //!
 //! `RUSTFLAGS="--cfg loom --cfg crossbeam_loom" CARGO_TARGET_DIR=target/loom \
 //!  cargo test --release --test loom_tls -- --nocapture --test-threads=1`
@@ -12,8 +12,7 @@
 mod scenarios;
 mod support;
 
-use support::loom_run::{must_fail, must_pass};
-use verified_pools::sync::mutation::with_mutant;
+use support::loom_run::must_pass;
 
 /// Two workers exit with full caches over a bound of 2; a buffer crosses
 /// from the main thread to a worker; the main thread drains at the end.
@@ -45,33 +44,5 @@ fn tls_drop_pool_while_cached() {
         "tls-front",
         "drop_pool_while_cached",
         scenarios::drop_pool_while_cached,
-    );
-}
-
-/// Each ordering site weakened to Relaxed must be caught.
-#[test]
-fn tls_weakened_orderings_are_caught() {
-    const SYMPTOMS: &[&str] = &["Causality violation", "unaccounted", "twice", "wrote to"];
-    let sites: &[(&str, fn())] = &[
-        ("tls.slot.release", scenarios::slot_reuse),
-        ("tls.slot.claim", scenarios::slot_reuse),
-        ("tls.registry.push", scenarios::slot_reuse),
-        ("tls.registry.load", scenarios::slot_reuse),
-        ("tls.slot.reclaim", scenarios::slot_reuse),
-    ];
-    let mut survivors = Vec::new();
-    for &(site, model) in sites {
-        let caught = support::expect_panic(|| {
-            with_mutant(site, || {
-                must_fail("tls-front", &format!("mutant:{site}"), SYMPTOMS, model);
-            })
-        });
-        if let Some(why) = caught {
-            survivors.push(format!("{site}: {why}"));
-        }
-    }
-    assert!(
-        survivors.is_empty(),
-        "mutants loom did not catch: {survivors:#?}"
     );
 }

@@ -65,8 +65,8 @@ impl Tally {
 }
 
 /// Gets `n` buffers at once, then returns them all: the cache ends full
-/// (with `n` = per-thread capacity) and the thread exits holding it.
-fn hold_and_return(pool: &TlsPool, id: u8, n: usize, t: &mut Tally) {
+/// (with `n` = per-thread capacity), and stays so.
+fn fill_cache(pool: &TlsPool, id: u8, n: usize, t: &mut Tally) {
     let mut held = Vec::new();
     for _ in 0..n {
         let mut b = pool.get::<Serialization>();
@@ -78,6 +78,11 @@ fn hold_and_return(pool: &TlsPool, id: u8, n: usize, t: &mut Tally) {
         check(&b, id);
         t.note(pool.give_back::<Serialization>(b));
     }
+}
+
+/// [`fill_cache`], then the thread exits holding it.
+fn hold_and_return(pool: &TlsPool, id: u8, n: usize, t: &mut Tally) {
+    fill_cache(pool, id, n, t);
     // loom wakes a joiner *before* the exiting thread's thread-locals are
     // dropped (its `spawn` notifies, then runs `thread_done`), so a join
     // there does not order the exit flush. Give the cache back explicitly
@@ -185,20 +190,30 @@ pub fn slot_reuse() {
 }
 
 /// The pool's handle is dropped while a worker still caches for it: the
-/// worker's later exit must neither touch freed memory nor leak (loom's
-/// leak check and the shim's tracking see to the latter).
+/// worker fills its cache, lets go of its handle and exits holding the
+/// cache, while the main thread drops the last handle. Whichever runs the
+/// pool's drop, it races the worker's exit flush (the slot's state CAS
+/// decides who frees the cached buffers); neither may touch the cache
+/// unsynchronised (loom's cell tracking), free memory twice, or leak the
+/// shared state (loom's leak check). The main thread never registers, so
+/// nothing of the pool outlives the execution.
 pub fn drop_pool_while_cached() {
     let pool = Arc::new(TlsPool::<Tagged>::new(tiny(2)).expect("tiny config is valid"));
     let worker = {
         let pool = Arc::clone(&pool);
         thread::spawn(move || {
             let mut t = Tally::default();
-            hold_and_return(&pool, 1, 2, &mut t);
+            fill_cache(&pool, 1, 2, &mut t);
             drop(pool);
+            // Exits with a full cache: its thread-local table gives it back.
             t
         })
     };
+    // Let the worker run first (a yield, not a preemption, under loom), so
+    // the schedules where this drop is the last one — the pool's drop
+    // racing the worker's exit flush — fit in the preemption bound.
+    thread::yield_now();
     drop(pool);
     let t = worker.join().expect("worker panicked");
-    assert_eq!(t.gets, 2);
+    assert_eq!((t.gets, t.accepted, t.full), (2, 2, 0));
 }

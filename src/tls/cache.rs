@@ -34,9 +34,9 @@
 //!   the depot push's CAS.
 //! * window rejections: none needed (decided from the buffer alone).
 //!
-//! Counters are owner-written with plain `Relaxed` stores of the owner's own
-//! running totals (no RMW), read by `stats()` with `Relaxed` loads; like the
-//! pool's, they are exact at quiescence.
+//! Counters are owner-written atomics (a `Relaxed` load and store of the
+//! owner's own running total, no RMW), read by `stats()` with `Relaxed`
+//! loads; like the pool's, they are exact at quiescence.
 
 use crate::pool::{BufferKind, ReturnOutcome};
 use crate::stack::FreeList;

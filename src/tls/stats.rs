@@ -11,12 +11,10 @@ pub struct TlsKindStats {
     /// cached by a thread or not, and never exceeds the count.
     ///
     /// Every figure is exact at quiescence except `peak_in_use`, which is
-    /// exact when one thread uses the pool. With several threads it is made
-    /// of each thread's own peak (an exact global peak would need a shared
-    /// RMW on every get, which the cache exists to avoid): until the first
-    /// `reset_stats` their sum, an upper bound of the true peak; after a
-    /// reset, an estimate (the larger of the in-use figure at the reset and
-    /// the per-thread peaks since, summed).
+    /// exact when one thread uses the pool. With several it is the sum of
+    /// each thread cache's own high-water mark: an upper bound of the true
+    /// peak (an exact global peak would need a shared RMW on every get,
+    /// which the cache exists to avoid).
     pub pool: KindStats,
     /// Pooled buffers sitting in thread caches now.
     pub cached: usize,
