@@ -147,8 +147,13 @@ pub mod loom_run {
         f: impl Fn() + Sync + Send + 'static,
     ) {
         let _turn = serial();
-        let (found, secs) =
-            timed(|| expect_panic(|| with_optional_mutant(mutant, || drop(explore(f)))));
+        let (found, secs) = timed(|| {
+            expect_panic(|| {
+                with_optional_mutant(mutant, || {
+                    explore(f);
+                })
+            })
+        });
         let what = format!("{algo}/{scenario}");
         let first = expected_failure("loom", &what, found, expected);
         evidence(

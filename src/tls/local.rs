@@ -118,7 +118,20 @@ impl ThreadCaches {
 impl Drop for ThreadCaches {
     fn drop(&mut self) {
         self.forget_last();
-        for entry in self.entries.take() {
+        let entries = self.entries.take();
+        if std::thread::panicking() {
+            // Only reached while unwinding: a model checker abandoning a
+            // failed execution drops its threads' locals outside the
+            // execution, where any shim atomic (or `Arc`) panics again and
+            // aborts the process, hiding the real failure. Leak the entries
+            // (and the cached buffers) instead. Under std, thread-local
+            // destructors run after the thread's panic has been caught, so
+            // a thread exiting normally or by a panic still gives its cache
+            // back.
+            core::mem::forget(entries);
+            return;
+        }
+        for entry in entries {
             entry.release();
         }
     }
