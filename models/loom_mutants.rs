@@ -13,6 +13,8 @@ mod ring_scenarios;
 #[path = "scenarios/stacks.rs"]
 mod scenarios;
 mod support;
+#[path = "scenarios/tls.rs"]
+mod tls_scenarios;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -34,6 +36,11 @@ const SYMPTOMS: &[&str] = &[
     USE_AFTER_FREE,
     LIVE_OVERWRITE,
     "never pushed",
+    // The cache front's scenario checks (`scenarios/tls.rs`).
+    "unaccounted",
+    "twice",
+    "wrote to",
+    "hits + misses",
 ];
 
 /// One mutant: the site weakened, the evidence row, and the model that must fail.
@@ -86,6 +93,15 @@ const ORDERING_MUTANTS: &[Mutant] = &[
         "ring.producer.return",
         "ring",
         ring_scenarios::producer_hand_off,
+    ),
+    mutant("tls.slot.release", "tls-front", tls_scenarios::slot_reuse),
+    mutant("tls.slot.claim", "tls-front", tls_scenarios::slot_reuse),
+    mutant("tls.registry.push", "tls-front", tls_scenarios::slot_reuse),
+    mutant("tls.registry.load", "tls-front", tls_scenarios::slot_reuse),
+    mutant(
+        "tls.slot.reclaim",
+        "tls-front",
+        tls_scenarios::drop_pool_while_cached,
     ),
 ];
 

@@ -101,12 +101,19 @@ pub mod loom_run {
         env_usize("LOOM_MAX_PREEMPTIONS", 2)
     }
 
+    /// Branch limit per execution: `LOOM_MAX_BRANCHES`, default 10,000
+    /// (loom's own default, 1,000, is too small for the cache front).
+    pub fn max_branches() -> usize {
+        env_usize("LOOM_MAX_BRANCHES", 10_000)
+    }
+
     /// Explores every interleaving of `f` (within `bound` preemptions) and
     /// returns how many executions loom ran.
     pub fn explore(bound: usize, f: impl Fn() + Sync + Send + 'static) -> usize {
         static RUNS: Counter = Counter::new();
         let mut builder = loom::model::Builder::new();
         builder.preemption_bound = Some(bound);
+        builder.max_branches = max_branches();
         RUNS.take();
         builder.check(move || {
             RUNS.bump();

@@ -35,12 +35,14 @@ pub mod pool;
 pub mod ring;
 pub mod stack;
 pub mod sync;
+pub mod tls;
 
 pub use pool::{BufferPool, PoolConfig, PooledBuf};
 pub use ring::{ArcPoolSlice, ArcProducer, PoolSlice, Producer, RingConfig, RingError, RingPool};
 pub use stack::{
     CapacityError, EpochStack, FreeList, IndexStack, PointerNodeStack, Popper, TaggedStack,
 };
+pub use tls::{TlsConfig, TlsPool};
 
 /// The README's examples, compiled and run as doctests.
 #[doc = include_str!("../README.md")]

@@ -385,3 +385,25 @@ pub mod mutation {
         f()
     }
 }
+
+// ---------------------------------------------------------------------------
+// Thread-locals (added for the thread-local cache front, `src/tls/`)
+// ---------------------------------------------------------------------------
+
+/// `thread_local!` of the active back end: `std::thread_local!`,
+/// `loom::thread_local!` or `shuttle::thread_local!`.
+///
+/// Every back end gives each of *its* threads its own value and runs the
+/// value's `Drop` when that thread exits. Under shuttle all shuttle threads
+/// share one OS thread, so a plain `std::thread_local!` would be shared
+/// between them; shuttle's own macro keys the value by shuttle thread (and
+/// loom's by loom thread), which is what a per-thread cache needs. Use it as
+/// `crate::sync::thread_local! { static NAME: Type = init; }` (no `const {}`
+/// initialiser: loom's macro does not take one) and access the key with
+/// `with` / `try_with`, which all three `LocalKey`s provide.
+#[cfg(loom)]
+pub use loom::thread_local;
+#[cfg(all(feature = "shuttle", not(loom)))]
+pub use shuttle::thread_local;
+#[cfg(not(any(loom, feature = "shuttle")))]
+pub use std::thread_local;

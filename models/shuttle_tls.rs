@@ -1,0 +1,42 @@
+//! The cache front under shuttle: random and PCT (depth 3) schedules of the
+//! shared scenarios. Every shuttle thread shares one OS thread, so these
+//! also check that the caches are keyed by shuttle thread (the shim's
+//! `thread_local!`), not by OS thread. Iterations: `SHUTTLE_ITERATIONS`
+//! (default 10,000).
+//!
+//! `CARGO_TARGET_DIR=target/shuttle cargo test --release --features shuttle \
+//!  --test shuttle_tls -- --nocapture`
+
+#[path = "scenarios/tls.rs"]
+mod scenarios;
+mod support;
+
+use support::shuttle_run::must_pass;
+
+#[test]
+fn tls_exit_with_full_cache() {
+    must_pass("tls-front", "exit_full_cache_count3", || {
+        scenarios::exit_with_full_cache(3)
+    });
+}
+
+#[test]
+fn tls_exit_with_full_cache_tight() {
+    must_pass("tls-front", "exit_full_cache_count2", || {
+        scenarios::exit_with_full_cache(2)
+    });
+}
+
+#[test]
+fn tls_slot_reuse() {
+    must_pass("tls-front", "slot_reuse", scenarios::slot_reuse);
+}
+
+#[test]
+fn tls_drop_pool_while_cached() {
+    must_pass(
+        "tls-front",
+        "drop_pool_while_cached",
+        scenarios::drop_pool_while_cached,
+    );
+}

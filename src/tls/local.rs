@@ -1,0 +1,169 @@
+//! Thread identity: each thread's table of the pools it caches for.
+//!
+//! One `thread_local!` of the active back end (`crate::sync::thread_local`:
+//! std, loom or shuttle, so each *model* thread has its own table) maps a
+//! pool's key — the address of its shared state, kept unique by the strong
+//! `Arc` the entry holds — to the slot this thread claimed in that pool. The
+//! last pool used is remembered in two `Cell`s, so the hot path is one TLS
+//! access, one compare and a pointer load: no RMW, no lock, no allocation.
+//!
+//! When the thread exits, the table's `Drop` gives every slot back (flushing
+//! its buffers into the pool's depot, or dropping them if the pool is
+//! closed) and then drops its `Arc`s. Entries of pools that were dropped
+//! meanwhile are swept whenever the thread registers with another pool.
+//!
+//! # Invariants
+//! 1. `last_key` is null or the key of an entry in `entries`, and
+//!    `last_slot` is that entry's slot.
+//! 2. An entry's slot stays valid while the entry lives: the entry's `Arc`
+//!    keeps the pool's shared state, which owns the slot, alive.
+
+use core::cell::{Cell, RefCell};
+use core::ptr;
+
+use super::registry::Slot;
+
+/// What a thread's table needs from a pool, type-erased over the variant.
+pub(crate) trait Registration {
+    /// Gives `slot` back to the pool (flush, then free the slot).
+    fn release(&self, slot: &Slot);
+    /// Whether the pool's handle has been dropped.
+    fn closed(&self) -> bool;
+}
+
+struct Entry {
+    key: *const (),
+    slot: *const Slot,
+    pool: Box<dyn Registration>,
+}
+
+impl Entry {
+    fn release(self) {
+        // SAFETY: invariant 2: `self.pool` still keeps the slot alive.
+        self.pool.release(unsafe { &*self.slot });
+        // `self.pool` (an `Arc` of the pool's shared state) drops here.
+    }
+}
+
+struct ThreadCaches {
+    last_key: Cell<*const ()>,
+    last_slot: Cell<*const Slot>,
+    entries: RefCell<Vec<Entry>>,
+}
+
+impl ThreadCaches {
+    fn new() -> Self {
+        Self {
+            last_key: Cell::new(ptr::null()),
+            last_slot: Cell::new(ptr::null()),
+            entries: RefCell::new(Vec::new()),
+        }
+    }
+
+    fn forget_last(&self) {
+        self.last_key.set(ptr::null());
+        self.last_slot.set(ptr::null());
+    }
+
+    #[cold]
+    fn find_or_register(
+        &self,
+        key: *const (),
+        register: impl FnOnce() -> (*const Slot, Box<dyn Registration>),
+    ) -> *const Slot {
+        let found = self
+            .entries
+            .borrow()
+            .iter()
+            .find(|e| e.key == key)
+            .map(|e| e.slot);
+        let slot = match found {
+            Some(slot) => slot,
+            None => {
+                self.sweep();
+                let (slot, pool) = register();
+                self.entries.borrow_mut().push(Entry { key, slot, pool });
+                slot
+            }
+        };
+        self.last_key.set(key);
+        self.last_slot.set(slot);
+        slot
+    }
+
+    /// Releases the entries of pools that have been dropped.
+    fn sweep(&self) {
+        let dead: Vec<Entry> = {
+            let mut entries = self.entries.borrow_mut();
+            let (dead, live) = entries.drain(..).partition(|e| e.pool.closed());
+            *entries = live;
+            dead
+        };
+        if !dead.is_empty() {
+            self.forget_last();
+        }
+        for entry in dead {
+            entry.release();
+        }
+    }
+
+    fn remove(&self, key: *const ()) -> Option<Entry> {
+        let mut entries = self.entries.borrow_mut();
+        let i = entries.iter().position(|e| e.key == key)?;
+        self.forget_last();
+        Some(entries.swap_remove(i))
+    }
+}
+
+impl Drop for ThreadCaches {
+    fn drop(&mut self) {
+        self.forget_last();
+        let entries = self.entries.take();
+        if std::thread::panicking() {
+            // Only reached while unwinding: a model checker abandoning a
+            // failed execution drops its threads' locals outside the
+            // execution, where any shim atomic (or `Arc`) panics again and
+            // aborts the process, hiding the real failure. Leak the entries
+            // (and the cached buffers) instead. Under std, thread-local
+            // destructors run after the thread's panic has been caught, so
+            // a thread exiting normally or by a panic still gives its cache
+            // back.
+            core::mem::forget(entries);
+            return;
+        }
+        for entry in entries {
+            entry.release();
+        }
+    }
+}
+
+crate::sync::thread_local! {
+    static CACHES: ThreadCaches = ThreadCaches::new();
+}
+
+/// This thread's slot in the pool `key`, registering with `register` on
+/// first use. `None` when the thread's table is gone (the thread is
+/// exiting and its thread-locals are being destroyed).
+#[inline(always)]
+pub(crate) fn slot_of(
+    key: *const (),
+    register: impl FnOnce() -> (*const Slot, Box<dyn Registration>),
+) -> Option<*const Slot> {
+    CACHES
+        .try_with(|t| {
+            if t.last_key.get() == key {
+                t.last_slot.get()
+            } else {
+                t.find_or_register(key, register)
+            }
+        })
+        .ok()
+}
+
+/// Gives this thread's slot in pool `key` back now, if it has one.
+pub(crate) fn release(key: *const ()) {
+    let entry = CACHES.try_with(|t| t.remove(key)).ok().flatten();
+    if let Some(entry) = entry {
+        entry.release();
+    }
+}
