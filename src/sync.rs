@@ -329,7 +329,7 @@ pub mod node {
 ///
 /// Algorithm code writes `ord(Acquire, "index_stack.pop.head")` where a
 /// non-`Relaxed` ordering is needed. Under `std` that is exactly `Acquire`.
-/// Under loom and shuttle, [`mutation::with_mutant`] can make one named site
+/// Under loom and shuttle, `mutation::with_mutant` (model builds only) can make one named site
 /// return `Relaxed` (or one named behaviour switch return `true`) for the
 /// duration of a model run, and the model must then fail: that is the
 /// evidence that each ordering is necessary and that the checker would notice
