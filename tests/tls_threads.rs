@@ -76,10 +76,15 @@ fn bound_is_exact_across_threads() {
         },
         per_thread: 4,
     };
-    let pool = TlsPool::<Tagged>::new(config).unwrap();
-    std::thread::scope(|s| {
-        for _ in 0..8 {
-            s.spawn(|| {
+    let pool = std::sync::Arc::new(TlsPool::<Tagged>::new(config).unwrap());
+    // `spawn` + `join`, not `thread::scope`: a scope may return as soon as
+    // each closure has finished, before the threads' thread-local
+    // destructors (which give the caches back) have run; `join` waits for
+    // the thread to exit.
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let pool = pool.clone();
+            std::thread::spawn(move || {
                 for round in 0..200 {
                     let held: Vec<_> = (0..(round % 7) + 1)
                         .map(|_| pool.get::<Serialization>())
@@ -89,9 +94,12 @@ fn bound_is_exact_across_threads() {
                     }
                     assert!(pool.stats().serialization.pool.pooled <= count);
                 }
-            });
-        }
-    });
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().expect("worker panicked");
+    }
     let s = pool.stats();
     assert_eq!(s.threads, 0, "every worker gave its slot back");
     let k = s.serialization;
