@@ -233,6 +233,13 @@ impl SeedRing {
     }
 }
 
+// SAFETY: the seed's ring is shared between its producer and the threads
+// that drop slices; the region is reached only through the slice that owns
+// a run (and the cursors are atomics), as in the seed.
+unsafe impl Send for SeedRing {}
+// SAFETY: as above.
+unsafe impl Sync for SeedRing {}
+
 impl Drop for SeedRing {
     fn drop(&mut self) {
         // SAFETY: allocated in `new` with this layout.
@@ -378,6 +385,8 @@ fn mode(write: bool) -> &'static str {
 fn alloc_sizes(c: &mut Criterion) {
     for write in [false, true] {
         let mut g = c.benchmark_group(format!("ring_pool/alloc_sizes/{}", mode(write)));
+        g.warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_millis(1500));
         let vectors = ALLOC_RING_BYTES / VECTOR_BYTES;
         let pool = RingPool::new(RingConfig::new(DIM, vectors, 64)).expect("ring");
         let arc_pool = Arc::new(RingPool::new(RingConfig::new(DIM, vectors, 64)).expect("ring"));

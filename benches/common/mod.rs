@@ -13,6 +13,7 @@ pub fn criterion() -> Criterion {
         .warm_up_time(Duration::from_millis(800))
         .measurement_time(Duration::from_secs(2))
         .sample_size(30)
+        .nresamples(20_000)
         .without_plots()
         .configure_from_args()
 }
