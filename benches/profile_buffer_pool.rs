@@ -1,0 +1,103 @@
+//! A plain loop of pool operations for `perf record -g`: no criterion, no
+//! timing machinery in the profile.
+//!
+//! ```text
+//! cargo bench --no-run
+//! perf record -g target/release/deps/profile_buffer_pool-<hash> [ITERATIONS] [pool|ring|all]
+//! perf report
+//! ```
+//!
+//! `ITERATIONS` defaults to 100 000 000 per workload; the workload defaults
+//! to `all`. `pool` is a tagged `BufferPool` get + return of a 4 KiB
+//! serialization buffer; `ring` is the ring pool's window pattern of the
+//! `pool_sizes` bench (16 live slices of 4 × 256-byte vectors; each op
+//! allocates one, writes it and drops the oldest) on a 2 MiB pretouched
+//! ring. When started by `cargo bench` (which passes `--bench`) or
+//! `cargo test` without a count, it runs 1 000 000 iterations as a smoke
+//! run.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use verified_pools::pool::{BufferPool, PoolConfig};
+use verified_pools::{PoolSlice, RingConfig, RingPool};
+
+const DEFAULT_ITERATIONS: u64 = 100_000_000;
+const SMOKE_ITERATIONS: u64 = 1_000_000;
+
+fn profile_pool(iterations: u64) {
+    let config = PoolConfig {
+        count: 64,
+        serialization_size: 4 << 10,
+        compression_size: 64,
+        simd_len: 8,
+    };
+    let pool: BufferPool = BufferPool::new(config).expect("valid pool config");
+    let start = Instant::now();
+    for _ in 0..iterations {
+        let mut buf = pool.get_serialization_buffer();
+        black_box(&mut buf);
+        black_box(pool.return_serialization_buffer(buf));
+    }
+    report("pool (tagged, 4 KiB get + return)", iterations, start);
+    black_box(pool.stats());
+}
+
+fn profile_ring(iterations: u64) {
+    const DIM: usize = 64;
+    const WINDOW: usize = 16;
+    const N: usize = 4;
+    let pool = RingPool::new(RingConfig::new(DIM, (2 << 20) / (DIM * 4), N)).expect("ring");
+    let mut producer = pool.producer().expect("one producer");
+    let src: Vec<f32> = (0..N * DIM).map(|i| i as f32).collect();
+    let mut slots: Vec<Option<PoolSlice<'_>>> = (0..WINDOW).map(|_| None).collect();
+    let start = Instant::now();
+    for i in 0..iterations {
+        let mut s = producer.alloc(N).expect("ring has room");
+        s.copy_from_slice(&src);
+        // Replacing the slot drops the oldest slice: its release.
+        slots[i as usize % WINDOW] = Some(black_box(s));
+    }
+    report("ring (window of 16, 4 vectors, written)", iterations, start);
+    drop(slots);
+}
+
+fn report(what: &str, iterations: u64, start: Instant) {
+    let elapsed = start.elapsed();
+    println!(
+        "{what}: {iterations} iterations in {:.3} s, {:.2} ns/op",
+        elapsed.as_secs_f64(),
+        elapsed.as_nanos() as f64 / iterations.max(1) as f64
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let under_cargo = args.iter().any(|a| a == "--bench")
+        || std::env::var_os("CARGO_PKG_NAME").is_some_and(|_| args.is_empty());
+    let mut iterations = None;
+    let mut workload = "all".to_owned();
+    for arg in args.iter().filter(|a| !a.starts_with("--")) {
+        match arg.replace('_', "").parse::<u64>() {
+            Ok(n) => iterations = Some(n),
+            Err(_) => workload = arg.clone(),
+        }
+    }
+    let iterations = iterations.unwrap_or(if under_cargo {
+        SMOKE_ITERATIONS
+    } else {
+        DEFAULT_ITERATIONS
+    });
+    match workload.as_str() {
+        "pool" => profile_pool(iterations),
+        "ring" => profile_ring(iterations),
+        "all" => {
+            profile_pool(iterations);
+            profile_ring(iterations);
+        }
+        other => {
+            eprintln!("unknown workload {other:?}: expected pool, ring or all");
+            std::process::exit(2);
+        }
+    }
+}
