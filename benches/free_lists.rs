@@ -13,6 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use crossbeam_utils::CachePadded;
+use verified_pools::pool::{PoolConfig, Serialization};
+use verified_pools::tls::{TlsConfig, TlsPool};
 use verified_pools::{EpochStack, FreeList, PointerNodeStack, TaggedStack};
 
 const CAP: usize = 64;
@@ -81,6 +83,29 @@ fn free_lists(c: &mut Criterion) {
         // `FreeList::pop` on the pointer-node list takes its single-popper
         // flag (a CAS and a store around the seed's pop).
         bench_list::<PointerNodeStack<u64>>(&mut g, "pointer_node_locked", threads);
+        // Not a FreeList: the thread-local front's get + return of a tiny
+        // buffer — the cost of a pair that touches no shared atomic.
+        let front = TlsPool::<verified_pools::pool::Tagged>::new(TlsConfig {
+            pool: PoolConfig {
+                count: CAP,
+                serialization_size: 8,
+                compression_size: 8,
+                simd_len: 8,
+            },
+            per_thread: 16,
+        })
+        .expect("valid cache config");
+        let front_pair = || {
+            let buf = front.get::<Serialization>();
+            black_box(front.give_back::<Serialization>(black_box(buf)));
+        };
+        g.bench_function("tls_front", |b| {
+            if threads == 1 {
+                b.iter(front_pair);
+            } else {
+                b.iter_custom(|iters| common::two_threads(iters, || (), |_| front_pair()));
+            }
+        });
         if threads == 1 {
             // The seed's raw lock-free pop: sound only while one thread pops,
             // so it has no two-thread row.

@@ -18,7 +18,10 @@ use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use crossbeam_queue::ArrayQueue;
 use lockfree_object_pool::LinearObjectPool;
 use tikv_jemallocator::Jemalloc;
-use verified_pools::pool::{BufferPool, Epoch, PointerNode, PoolConfig, Tagged, Variant};
+use verified_pools::pool::{
+    BufferPool, Epoch, PointerNode, PoolConfig, Serialization, Tagged, Variant,
+};
+use verified_pools::tls::{TlsConfig, TlsPool};
 
 /// Buffers pre-allocated by every pool that pre-allocates.
 const COUNT: usize = 64;
@@ -30,15 +33,40 @@ trait Pair: Sync {
 
 struct Ours<V: Variant>(BufferPool<V>);
 
+fn config(size: usize) -> PoolConfig {
+    PoolConfig {
+        count: COUNT,
+        serialization_size: size,
+        compression_size: 64,
+        simd_len: 8,
+    }
+}
+
 impl<V: Variant> Ours<V> {
     fn new(size: usize) -> Self {
-        let config = PoolConfig {
-            count: COUNT,
-            serialization_size: size,
-            compression_size: 64,
-            simd_len: 8,
+        Self(BufferPool::new(config(size)).expect("valid pool config"))
+    }
+}
+
+/// The tagged pool behind the thread-local cache front.
+struct Cached(TlsPool<Tagged>);
+
+impl Cached {
+    fn new(size: usize) -> Self {
+        let config = TlsConfig {
+            pool: config(size),
+            per_thread: 16,
         };
-        Self(BufferPool::new(config).expect("valid pool config"))
+        Self(TlsPool::new(config).expect("valid cache config"))
+    }
+}
+
+impl Pair for Cached {
+    #[inline]
+    fn pair(&self) {
+        let mut buf = self.0.get::<Serialization>();
+        black_box(&mut buf);
+        black_box(self.0.give_back::<Serialization>(buf));
     }
 }
 
@@ -232,6 +260,7 @@ fn pools(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("pools/{label}/{threads}t"));
         row(&mut g, "tagged", threads, Ours::<Tagged>::new(size));
         row(&mut g, "tagged_guard", threads, OursGuard(Ours::new(size)));
+        row(&mut g, "tagged_tls_front", threads, Cached::new(size));
         row(&mut g, "epoch", threads, Ours::<Epoch>::new(size));
         row(
             &mut g,
