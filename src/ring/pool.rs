@@ -204,6 +204,7 @@ impl<R: RingRef> RingProducer<R> {
         self.ring.pool()
     }
 
+    #[inline(always)]
     fn with_state<T>(&mut self, f: impl FnOnce(&RingPool, &mut ProducerState) -> T) -> T {
         let pool = self.ring.pool();
         // SAFETY: `&mut self` on the unique producer handle (the
@@ -216,21 +217,21 @@ impl<R: RingRef> RingProducer<R> {
     /// Errors: [`RingError::ZeroLength`], [`RingError::TooLong`], and
     /// [`RingError::Full`] (which reports the free space and the oldest live
     /// slice). An empty ring always satisfies a valid `n`.
+    #[inline]
     pub fn alloc(&mut self, n: usize) -> Result<Slice<R>, RingError> {
-        let ring = self.ring.clone();
         let first = self.with_state(|pool, st| {
-            if n == 0 {
-                return Err(RingError::ZeroLength);
-            }
-            if n > pool.max_vectors {
-                return Err(RingError::TooLong {
-                    requested: n,
-                    max_vectors: pool.max_vectors,
-                });
+            if n.wrapping_sub(1) >= pool.max_vectors {
+                return Err(bad_length(pool, n));
             }
             reclaim(pool, st);
-            alloc_in(pool, st, n)
+            match alloc_in(pool, st, n) {
+                Some(first) => Ok(first),
+                None => Err(full(pool, st, n)),
+            }
         })?;
+        // Cloned only now: an `Arc` ring pays its count increment only for
+        // a slice actually handed out.
+        let ring = self.ring.clone();
         // SAFETY: `alloc_in` just moved `first..first + n` from the free
         // region to this new slice, its only owner.
         Ok(unsafe { Slice::new(ring, first, n) })
@@ -266,16 +267,34 @@ impl<R: RingRef> RingProducer<R> {
     }
 }
 
+/// `ZeroLength` or `TooLong` for an `n` outside `1..=max_vectors` (off the
+/// hot path: the error is built out of line).
+#[cold]
+#[inline(never)]
+fn bad_length(pool: &RingPool, n: usize) -> RingError {
+    if n == 0 {
+        RingError::ZeroLength
+    } else {
+        RingError::TooLong {
+            requested: n,
+            max_vectors: pool.max_vectors,
+        }
+    }
+}
+
+#[inline(always)]
 fn used(st: &ProducerState) -> usize {
     (st.write_pos - st.read_pos) as usize
 }
 
+#[inline(always)]
 fn advance(idx: usize, by: usize, cap: usize) -> usize {
     let next = idx + by;
     if next >= cap { next - cap } else { next }
 }
 
 /// Advances the read cursor over the released prefix.
+#[inline]
 fn reclaim(pool: &RingPool, st: &mut ProducerState) -> usize {
     let before = st.read_pos;
     if is_active(FIFO_RELEASE) {
@@ -335,18 +354,30 @@ fn oldest_live(pool: &RingPool, st: &ProducerState) -> Option<OldestLive> {
     })
 }
 
-fn alloc_in(pool: &RingPool, st: &mut ProducerState, n: usize) -> Result<usize, RingError> {
+/// `Full` for a request of `n` that does not fit (counted; built out of
+/// line, off the hot path).
+#[cold]
+#[inline(never)]
+fn full(pool: &RingPool, st: &mut ProducerState, n: usize) -> RingError {
+    st.stats.full_events += 1;
+    RingError::Full {
+        requested: n,
+        free_vectors: pool.capacity - used(st),
+        largest_fit: largest_fit(pool, st),
+        oldest_live: oldest_live(pool, st),
+    }
+}
+
+/// Hands out `n` vectors (`1..=max_vectors`) and returns the first, or
+/// `None` (nothing changed) when they do not fit: the caller builds the
+/// `Full` error out of line, so the hot path returns a plain index.
+#[inline(always)]
+fn alloc_in(pool: &RingPool, st: &mut ProducerState, n: usize) -> Option<usize> {
     let cap = pool.capacity;
     let tail = cap - st.write_idx;
     let pad = if n > tail { tail } else { 0 };
     if used(st) + pad + n > cap {
-        st.stats.full_events += 1;
-        return Err(RingError::Full {
-            requested: n,
-            free_vectors: cap - used(st),
-            largest_fit: largest_fit(pool, st),
-            oldest_live: oldest_live(pool, st),
-        });
+        return None;
     }
     if pad > 0 {
         // Relaxed: a pad is released at birth and read back only by this
@@ -371,7 +402,7 @@ fn alloc_in(pool: &RingPool, st: &mut ProducerState, n: usize) -> Result<usize, 
     st.stats.vectors_handed_out += n as u64;
     st.stats.high_water_vectors = st.stats.high_water_vectors.max(used(st));
     pool.region.on_hand_out(first, n);
-    Ok(first)
+    Some(first)
 }
 
 impl core::fmt::Debug for RingPool {

@@ -62,6 +62,7 @@ impl<R: RingRef> Slice<R> {
     /// # Safety
     /// Vectors `first..first + len` were just moved from the free region to
     /// this slice and nothing else covers them.
+    #[inline(always)]
     pub(crate) unsafe fn new(ring: R, first: usize, len: usize) -> Self {
         let pool = ring.pool();
         Self {
@@ -129,6 +130,7 @@ impl<R: RingRef> DerefMut for Slice<R> {
 }
 
 impl<R: RingRef> Drop for Slice<R> {
+    #[inline]
     fn drop(&mut self) {
         let pool = self.ring.pool();
         let (first, len) = (self.first as usize, self.len as usize);
