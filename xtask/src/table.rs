@@ -74,27 +74,25 @@ pub const ROWS: [(&str, &str); 6] = [
 /// or a test name belongs to: the first known algorithm its text names.
 /// `index-stack*`/`index_stack*` is the tagged stack's index list.
 pub fn row_of(text: &str) -> Option<&'static str> {
-    let t = text.to_ascii_lowercase().replace('_', "-");
+    let t = text.to_ascii_lowercase();
+    let words: Vec<&str> = t
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
     // The thread-local front sits on the pool: "tls" anywhere wins.
-    if t.contains("tls") || t.contains("thread-local") {
+    if words.contains(&"tls") || t.contains("thread-local") || t.contains("thread_local") {
         return Some("tls-front");
     }
-    let rules: [(&str, &'static str); 7] = [
-        ("pointer", "pointer-node"),
-        ("epoch", "epoch"),
-        ("tagged", "tagged"),
-        ("index-stack", "tagged"),
-        ("index", "tagged"),
-        ("pool", "pool"),
-        ("ring", "ring"),
-    ];
-    // Otherwise the earliest mention wins ("pointer_node_pool" in a pool
-    // target is decided by the caller, which tries the target first).
-    rules
-        .iter()
-        .filter_map(|(needle, row)| t.find(needle).map(|i| (i, *row)))
-        .min_by_key(|(i, _)| *i)
-        .map(|(_, row)| row)
+    // Otherwise the first word naming an algorithm ("pointer_node_pool" in a
+    // pool target is decided by the caller, which tries the target first).
+    words.iter().find_map(|w| match *w {
+        "pointer" => Some("pointer-node"),
+        "epoch" => Some("epoch"),
+        "tagged" | "index" => Some("tagged"),
+        "pool" => Some("pool"),
+        "ring" => Some("ring"),
+        _ => None,
+    })
 }
 
 /// The row of a test in a target: the target's own algorithm if its name
