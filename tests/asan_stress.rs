@@ -7,7 +7,7 @@
 //! `cargo xtask verify` runs as
 //!
 //! ```text
-//! RUSTFLAGS="-Zsanitizer=address" CARGO_TARGET_DIR=target/asan \
+//! RUSTFLAGS="-Zsanitizer=address --cfg asan_stress" CARGO_TARGET_DIR=target/asan \
 //!     cargo +nightly test --release --target x86_64-unknown-linux-gnu \
 //!     --test asan_stress -- --ignored --nocapture --test-threads 1 safe_
 //! ```
@@ -19,10 +19,13 @@
 //! Environment: `ASAN_STRESS_OPS` (operations per variant, default
 //! 10,000,000), `ASAN_STRESS_THREADS` (default 4, the pointer-node stack's
 //! locked pop uses at most 2), `ASAN_UAF_SECS` (time budget of the negative
-//! test, default 60) and `ASAN_UAF_THREADS` (default 2).
+//! test, default 60) and `ASAN_UAF_THREADS` (default 2). `--cfg asan_stress`
+//! lets the negative test ask ASan to print its operation count when it
+//! reports.
+#![allow(unexpected_cfgs)] // `asan_stress`, set only in ASan builds
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::{Barrier, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -67,11 +70,13 @@ fn churn<S: FreeList<usize> + Send + Sync>(algo: &str, threads: usize) {
         stack.push(i).expect("room for the initial items");
     }
     let quota = total_ops().div_ceil(threads as u64);
+    let go = Barrier::new(threads);
     let done: u64 = thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let stack = &stack;
+                let (stack, go) = (&stack, &go);
                 s.spawn(move || {
+                    go.wait();
                     let mut hand = Vec::with_capacity(8);
                     let mut ops = 0u64;
                     let mut round = t;
@@ -94,7 +99,11 @@ fn churn<S: FreeList<usize> + Send + Sync>(algo: &str, threads: usize) {
     });
     let mut seen: Vec<usize> = std::iter::from_fn(|| stack.pop()).collect();
     seen.sort_unstable();
-    assert_eq!(seen, (0..ITEMS).collect::<Vec<_>>(), "items lost or duplicated");
+    assert_eq!(
+        seen,
+        (0..ITEMS).collect::<Vec<_>>(),
+        "items lost or duplicated"
+    );
     assert!(done >= total_ops());
     evidence(algo, "churn", done, threads, start);
 }
@@ -137,10 +146,12 @@ fn safe_pool_tagged() {
     let pool = BufferPool::<Tagged>::new(config).unwrap();
     // One get and one return per step.
     let steps = total_ops().div_ceil(2 * threads as u64);
+    let go = Barrier::new(threads);
     thread::scope(|s| {
         for t in 0..threads {
-            let pool = &pool;
+            let (pool, go) = (&pool, &go);
             s.spawn(move || {
+                go.wait();
                 for i in 0..steps {
                     match (t as u64 + i) % 3 {
                         0 => {
@@ -265,6 +276,7 @@ fn safe_ring_cross_thread_drops() {
 static UAF_OPS: AtomicU64 = AtomicU64::new(0);
 
 /// Called by ASan when it is about to abort: says how far we got.
+#[cfg_attr(not(asan_stress), allow(dead_code))]
 extern "C" fn report_ops_at_death() {
     let line = format!(
         "\nasan-uaf: ops={} at the report\n",
@@ -274,17 +286,18 @@ extern "C" fn report_ops_at_death() {
     unsafe { libc::write(2, line.as_ptr().cast(), line.len()) };
 }
 
-/// Registers [`report_ops_at_death`] when the ASan runtime is linked in.
+/// Registers [`report_ops_at_death`] with the ASan runtime. Only in builds
+/// with `--cfg asan_stress` (which `cargo xtask verify` adds to
+/// `-Zsanitizer=address`): elsewhere the symbol does not exist.
 fn register_death_callback() {
-    let name = c"__sanitizer_set_death_callback";
-    // SAFETY: dlsym with a valid NUL-terminated name; the symbol, when it
-    // exists, has the C signature `void (*)(void (*)(void))`.
-    unsafe {
-        let sym = libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr());
-        if !sym.is_null() {
-            let set: extern "C" fn(extern "C" fn()) = std::mem::transmute(sym);
-            set(report_ops_at_death);
+    #[cfg(asan_stress)]
+    {
+        unsafe extern "C" {
+            fn __sanitizer_set_death_callback(callback: extern "C" fn());
         }
+        // SAFETY: the ASan runtime's documented interface; the callback only
+        // writes to stderr.
+        unsafe { __sanitizer_set_death_callback(report_ops_at_death) };
     }
 }
 

@@ -136,7 +136,11 @@ pub fn run(mut cmd: Command, log: &Path, limit: Duration) -> Outcome {
             limit.as_secs()
         ));
         if let Ok(mut f) = std::fs::OpenOptions::new().append(true).open(log) {
-            let _ = writeln!(f, "xtask: killed after the time limit of {} s", limit.as_secs());
+            let _ = writeln!(
+                f,
+                "xtask: killed after the time limit of {} s",
+                limit.as_secs()
+            );
         }
     }
     Outcome {
@@ -160,7 +164,11 @@ pub fn succeeds(mut cmd: Command) -> bool {
 
 /// The first line of what `cmd` prints on stdout, if it exits 0.
 pub fn first_line(mut cmd: Command) -> Option<String> {
-    let out = cmd.stdin(Stdio::null()).stderr(Stdio::null()).output().ok()?;
+    let out = cmd
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
     if !out.status.success() {
         return None;
     }

@@ -303,7 +303,10 @@ impl Ctx {
         if !b.ok {
             let why = format!("cargo test does not build (log: {})", self.rel(&b.log));
             for row in BASE_ROWS {
-                self.table.cell(row, Checker::Proptest).fails.push(why.clone());
+                self.table
+                    .cell(row, Checker::Proptest)
+                    .fails
+                    .push(why.clone());
             }
             return;
         }
@@ -345,7 +348,10 @@ impl Ctx {
             );
             self.problems.push(why.clone());
             for row in BASE_ROWS {
-                self.table.cell(row, Checker::Proptest).fails.push(why.clone());
+                self.table
+                    .cell(row, Checker::Proptest)
+                    .fails
+                    .push(why.clone());
             }
         }
     }
@@ -413,8 +419,10 @@ impl Ctx {
             .collect();
         if targets.is_empty() {
             if !mutants {
-                self.problems
-                    .push(format!("{name}: no {}* targets in Cargo.toml", tier.prefix()));
+                self.problems.push(format!(
+                    "{name}: no {}* targets in Cargo.toml",
+                    tier.prefix()
+                ));
             }
             return;
         }
@@ -496,7 +504,10 @@ impl Ctx {
         }
         let target_row = row_of_test(target, "");
         if all.evidence.is_empty() && o.ok {
-            let why = format!("{target} printed no evidence: lines (log: {})", self.rel(&o.log));
+            let why = format!(
+                "{target} printed no evidence: lines (log: {})",
+                self.rel(&o.log)
+            );
             self.problems.push(why.clone());
             if let Some(row) = target_row {
                 let checker = self.checker_of_tier(tier);
@@ -553,10 +564,8 @@ impl Ctx {
     fn absorb_evidence(&mut self, ev: &Evidence, tier: Option<Tier>) -> Option<&'static str> {
         let algo = ev.get("algo");
         let Some(row) = row_of(algo) else {
-            self.problems.push(format!(
-                "{}: evidence for unknown algo {algo:?}",
-                ev.target
-            ));
+            self.problems
+                .push(format!("{}: evidence for unknown algo {algo:?}", ev.target));
             return None;
         };
         let checker = match ev.get("checker") {
@@ -587,7 +596,11 @@ impl Ctx {
                         format!("preemptions={}", ev.get("preemptions")),
                     ),
                     Checker::Shuttle => (ev.num("iterations"), "iterations", String::new()),
-                    _ => (ev.num("ops"), "ops", format!("threads={}", ev.get("threads"))),
+                    _ => (
+                        ev.num("ops"),
+                        "ops",
+                        format!("threads={}", ev.get("threads")),
+                    ),
                 };
                 self.table.cell(row, checker).add_pass(
                     n as f64,
@@ -670,8 +683,9 @@ impl Ctx {
             let name = cfg.get("name").str().to_string();
             let prefix = name.split('_').next().unwrap_or(&name);
             let Some(row) = row_of(prefix) else {
-                self.problems
-                    .push(format!("proofs/run: configuration {name} names no known algorithm"));
+                self.problems.push(format!(
+                    "proofs/run: configuration {name} names no known algorithm"
+                ));
                 continue;
             };
             let expected = cfg.get("expected").str();
@@ -709,9 +723,11 @@ impl Ctx {
         if !o.ok {
             // proofs/run exits non-zero only on a mismatch, which the cells
             // above already name; anything else is a problem.
-            let named = self.table.cells.iter().any(|((_, c), cell)| {
-                *c == Checker::Spin && cell.status() == Status::Fail
-            });
+            let named = self
+                .table
+                .cells
+                .iter()
+                .any(|((_, c), cell)| *c == Checker::Spin && cell.status() == Status::Fail);
             if !named {
                 self.problems.push(format!(
                     "proofs/run {} though every configuration matched (log: {})",
@@ -726,7 +742,8 @@ impl Ctx {
 
     fn nightly(&self) -> Option<String> {
         let mut c = Command::new("cargo");
-        c.args(["+nightly", "--version"]).env_remove("RUSTUP_TOOLCHAIN");
+        c.args(["+nightly", "--version"])
+            .env_remove("RUSTUP_TOOLCHAIN");
         exec::first_line(c)
     }
 
@@ -762,7 +779,7 @@ impl Ctx {
             return;
         };
         self.notes.push(format!("ASan toolchain: {version}"));
-        let flags = "-Zsanitizer=address";
+        let flags = "-Zsanitizer=address --cfg asan_stress";
         let mut build = self.sanitizer_cmd(flags, "target/asan");
         build.arg("--no-run");
         let b = self.step("build: ASan stress (nightly)", build, self.limit(1800));
@@ -775,14 +792,15 @@ impl Ctx {
         }
         // The safe variants, one process.
         let mut c = self.sanitizer_cmd(flags, "target/asan");
-        c.env("ASAN_STRESS_OPS", self.opts.asan_ops.to_string()).args([
-            "--",
-            "--ignored",
-            "--nocapture",
-            "--test-threads",
-            "1",
-            "safe_",
-        ]);
+        c.env("ASAN_STRESS_OPS", self.opts.asan_ops.to_string())
+            .args([
+                "--",
+                "--ignored",
+                "--nocapture",
+                "--test-threads",
+                "1",
+                "safe_",
+            ]);
         let o = self.step("ASan stress: safe variants", c, self.limit(1200));
         let parsed = parse::libtest(&o.text, "asan_stress");
         let mut failed = false;
@@ -835,11 +853,18 @@ impl Ctx {
             attempts += 1;
             let left = budget.saturating_sub(start.elapsed()).as_secs().max(1);
             let mut c = self.sanitizer_cmd(flags, "target/asan");
-            c.env("ASAN_UAF_SECS", left.to_string())
-                .args(["--", "--ignored", "--nocapture", "--exact", TEST]);
+            c.env("ASAN_UAF_SECS", left.to_string()).args([
+                "--",
+                "--ignored",
+                "--nocapture",
+                "--exact",
+                TEST,
+            ]);
             log = self.log(&format!("{name} attempt {attempts}"));
             let o = exec::run(c, &log, budget + Duration::from_secs(120));
-            if o.text.contains("ERROR: AddressSanitizer: heap-use-after-free") {
+            if o.text
+                .contains("ERROR: AddressSanitizer: heap-use-after-free")
+            {
                 found = Some(o);
                 break;
             }
@@ -925,7 +950,11 @@ impl Ctx {
                     .env("ASAN_STRESS_THREADS", "2")
                     .args(["miri", "test", "--test", "asan_stress", "--"])
                     .args(["--ignored", "--nocapture", "--test-threads", "1", "safe_"]);
-                let o = self.step("Miri: asan_stress safe variants (2,000 ops)", c, self.limit(1800));
+                let o = self.step(
+                    "Miri: asan_stress safe variants (2,000 ops)",
+                    c,
+                    self.limit(1800),
+                );
                 self.absorb_sanitizer("Miri", &o);
             } else {
                 let why = "Miri not installed (`cargo +nightly miri --version` failed; xtask installs no components)";
@@ -947,7 +976,11 @@ impl Ctx {
                     .env("TSAN_OPTIONS", "halt_on_error=1")
                     .args(["-Zbuild-std", "--"])
                     .args(["--ignored", "--nocapture", "--test-threads", "1", "safe_"]);
-                let o = self.step("TSan: asan_stress safe variants (200,000 ops)", c, self.limit(2400));
+                let o = self.step(
+                    "TSan: asan_stress safe variants (200,000 ops)",
+                    c,
+                    self.limit(2400),
+                );
                 self.absorb_sanitizer("TSan", &o);
             } else {
                 let why = "TSan needs -Zbuild-std and the nightly has no rust-src component (xtask installs none)";
@@ -957,7 +990,13 @@ impl Ctx {
         }
         if !reasons.is_empty() {
             let why = reasons.join("; ");
-            for row in self.table.rows.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>() {
+            for row in self
+                .table
+                .rows
+                .iter()
+                .map(|(k, _)| k.clone())
+                .collect::<Vec<_>>()
+            {
                 self.table.cell(&row, Checker::MiriTsan).skipped = Some(why.clone());
             }
         }
@@ -974,7 +1013,10 @@ impl Ctx {
                     self.table.cell(row, Checker::MiriTsan).add_pass(
                         n as f64,
                         "ops",
-                        format!("{tool}: asan_stress::{} {n} ops", ev.test.clone().unwrap_or_default()),
+                        format!(
+                            "{tool}: asan_stress::{} {n} ops",
+                            ev.test.clone().unwrap_or_default()
+                        ),
                     );
                 }
             }
@@ -1028,7 +1070,9 @@ impl Ctx {
         }
         let no_model = |row: &str| -> Option<&'static str> {
             match row {
-                "pool" => Some("no SPIN model of the pool; its free list is the tagged stack's row"),
+                "pool" => {
+                    Some("no SPIN model of the pool; its free list is the tagged stack's row")
+                }
                 "tls-front" => Some("no SPIN model of the thread-local front"),
                 _ => None,
             }
@@ -1043,7 +1087,8 @@ impl Ctx {
             }
             let asan = self.table.cell(row, Checker::Asan);
             if asan.status() == Status::Fail && asan.fails.is_empty() && row == "tls-front" {
-                asan.skipped = Some("no ASan stress of the thread-local front in tests/asan_stress.rs".into());
+                asan.skipped =
+                    Some("no ASan stress of the thread-local front in tests/asan_stress.rs".into());
             }
         }
     }
@@ -1052,7 +1097,10 @@ impl Ctx {
         let (passed, failed_cells, skipped) = self.table.counts();
         let failed = failed_cells + self.problems.len();
         println!();
-        println!("Evidence table ({} mode):", if self.opts.deep { "deep" } else { "quick" });
+        println!(
+            "Evidence table ({} mode):",
+            if self.opts.deep { "deep" } else { "quick" }
+        );
         println!();
         print!("{}", self.table.terminal());
         if !self.problems.is_empty() {
@@ -1103,7 +1151,14 @@ impl Ctx {
         }
     }
 
-    fn markdown(&self, total: f64, build: f64, passed: usize, failed: usize, skipped: usize) -> String {
+    fn markdown(
+        &self,
+        total: f64,
+        build: f64,
+        passed: usize,
+        failed: usize,
+        skipped: usize,
+    ) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "# verified-pools: verification report\n");
         let _ = writeln!(
@@ -1118,7 +1173,11 @@ impl Ctx {
             "Bounds: PROPTEST_CASES={}, LOOM_MAX_PREEMPTIONS={}, SHUTTLE_ITERATIONS={}, SPIN {} bounds, ASan {} ops per safe variant.\n",
             self.opts.proptest_cases,
             if self.opts.deep { 3 } else { 2 },
-            if self.opts.deep { "100,000" } else { "harness default (10,000)" },
+            if self.opts.deep {
+                "100,000"
+            } else {
+                "harness default (10,000)"
+            },
             if self.opts.deep { "deep" } else { "default" },
             table::human(self.opts.asan_ops as f64)
         );
@@ -1151,7 +1210,10 @@ impl Ctx {
                 st.name,
                 st.run_secs,
                 st.result.replace('|', "/"),
-                st.log.as_deref().map(|l| format!("`{}`", self.rel(l))).unwrap_or_default()
+                st.log
+                    .as_deref()
+                    .map(|l| format!("`{}`", self.rel(l)))
+                    .unwrap_or_default()
             );
         }
         let _ = writeln!(s, "\n## Details\n");
@@ -1169,10 +1231,17 @@ impl Ctx {
                     for site in &cell.mutant_sites {
                         match self.mutants_caught.iter().find(|(s, _)| s == site) {
                             Some((_, how)) => {
-                                let _ = writeln!(s, "- mutant `{site}` → Relaxed: caught ({})", how.replace('_', " "));
+                                let _ = writeln!(
+                                    s,
+                                    "- mutant `{site}` → Relaxed: caught ({})",
+                                    how.replace('_', " ")
+                                );
                             }
                             None => {
-                                let _ = writeln!(s, "- mutant `{site}` → Relaxed: no mutation evidence line");
+                                let _ = writeln!(
+                                    s,
+                                    "- mutant `{site}` → Relaxed: no mutation evidence line"
+                                );
                             }
                         }
                     }
@@ -1203,8 +1272,15 @@ impl Ctx {
 
     fn json(&self, total: f64, build: f64, passed: usize, failed: usize, skipped: usize) -> String {
         let mut s = String::from("{\n");
-        let _ = writeln!(s, "  \"mode\": \"{}\",", if self.opts.deep { "deep" } else { "quick" });
-        let _ = writeln!(s, "  \"total_secs\": {total:.1},\n  \"build_secs\": {build:.1},");
+        let _ = writeln!(
+            s,
+            "  \"mode\": \"{}\",",
+            if self.opts.deep { "deep" } else { "quick" }
+        );
+        let _ = writeln!(
+            s,
+            "  \"total_secs\": {total:.1},\n  \"build_secs\": {build:.1},"
+        );
         let _ = writeln!(
             s,
             "  \"passed\": {passed},\n  \"failed\": {failed},\n  \"skipped\": {skipped},"
@@ -1213,7 +1289,11 @@ impl Ctx {
         let _ = writeln!(
             s,
             "  \"problems\": [{}],",
-            self.problems.iter().map(|p| json_str(p)).collect::<Vec<_>>().join(", ")
+            self.problems
+                .iter()
+                .map(|p| json_str(p))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         s.push_str("  \"steps\": [");
         for (i, st) in self.steps.iter().enumerate() {
@@ -1225,7 +1305,9 @@ impl Ctx {
                 st.run_secs,
                 st.ok,
                 json_str(&st.result),
-                st.log.as_deref().map_or("null".into(), |l| json_str(&self.rel(l)))
+                st.log
+                    .as_deref()
+                    .map_or("null".into(), |l| json_str(&self.rel(l)))
             );
         }
         s.push_str("\n  ],\n  \"table\": ");
@@ -1253,7 +1335,9 @@ impl Ctx {
 
 /// ASan's verdict: "heap-use-after-free in <frame> (<file:line>)".
 fn asan_report(text: &str) -> Option<String> {
-    let mut lines = text.lines().skip_while(|l| !l.contains("ERROR: AddressSanitizer:"));
+    let mut lines = text
+        .lines()
+        .skip_while(|l| !l.contains("ERROR: AddressSanitizer:"));
     let err = lines.next()?;
     let kind = err
         .split("ERROR: AddressSanitizer: ")
@@ -1284,7 +1368,7 @@ fn asan_report(text: &str) -> Option<String> {
 /// The last `test NAME ...` that started in libtest output.
 fn last_started_test(text: &str) -> Option<String> {
     text.lines()
+        .rev()
         .filter_map(|l| l.strip_prefix("test "))
-        .filter_map(|l| l.split_once(" ... ").map(|(n, _)| n.trim().to_string()))
-        .last()
+        .find_map(|l| l.split_once(" ... ").map(|(n, _)| n.trim().to_string()))
 }

@@ -288,7 +288,10 @@ impl Json {
     /// `self[key]` for an object, else `Null`.
     pub fn get(&self, key: &str) -> &Json {
         match self {
-            Json::Obj(kv) => kv.iter().find(|(k, _)| k == key).map_or(&Json::Null, |(_, v)| v),
+            Json::Obj(kv) => kv
+                .iter()
+                .find(|(k, _)| k == key)
+                .map_or(&Json::Null, |(_, v)| v),
             _ => &Json::Null,
         }
     }
@@ -408,7 +411,8 @@ impl JsonParser<'_> {
                                         self.s.get(self.i..self.i + 4).ok_or("bad \\u")?,
                                     )
                                     .map_err(|e| e.to_string())?;
-                                    let cp = u32::from_str_radix(hex, 16).map_err(|e| e.to_string())?;
+                                    let cp =
+                                        u32::from_str_radix(hex, 16).map_err(|e| e.to_string())?;
                                     self.i += 4;
                                     let ch = char::from_u32(cp).unwrap_or('\u{fffd}');
                                     let mut b = [0; 4];
@@ -513,8 +517,8 @@ mod tests {
 
     #[test]
     fn json_round_trip() {
-        let v = Json::parse(r#"[{"name": "a\"b", "states": 1.5e+06, "ok": true, "x": null}]"#)
-            .unwrap();
+        let v =
+            Json::parse(r#"[{"name": "a\"b", "states": 1.5e+06, "ok": true, "x": null}]"#).unwrap();
         let Json::Arr(items) = v else { panic!() };
         assert_eq!(items[0].get("name").str(), "a\"b");
         assert_eq!(items[0].get("states"), &Json::Num(1.5e6));

@@ -225,7 +225,7 @@ pub fn human(n: f64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -281,7 +281,11 @@ impl Table {
         let mut out = Vec::new();
         for (key, title) in &self.rows {
             for c in CHECKERS {
-                let cell = self.cells.get(&(key.clone(), c)).cloned().unwrap_or_default();
+                let cell = self
+                    .cells
+                    .get(&(key.clone(), c))
+                    .cloned()
+                    .unwrap_or_default();
                 out.push((key.clone(), title.clone(), c, cell));
             }
         }
@@ -316,7 +320,11 @@ impl Table {
         for (key, title) in &self.rows {
             let _ = write!(s, "| {title} |");
             for c in CHECKERS {
-                let cell = self.cells.get(&(key.clone(), c)).cloned().unwrap_or_default();
+                let cell = self
+                    .cells
+                    .get(&(key.clone(), c))
+                    .cloned()
+                    .unwrap_or_default();
                 let _ = write!(s, " {} |", cell.text().replace('|', "/"));
             }
             s.push('\n');
@@ -331,7 +339,11 @@ impl Table {
         for (key, title) in &self.rows {
             let _ = writeln!(s, "{title}");
             for c in CHECKERS {
-                let cell = self.cells.get(&(key.clone(), c)).cloned().unwrap_or_default();
+                let cell = self
+                    .cells
+                    .get(&(key.clone(), c))
+                    .cloned()
+                    .unwrap_or_default();
                 let mark = match cell.status() {
                     Status::Pass | Status::BugFound => "ok  ",
                     Status::Fail => "FAIL",
@@ -350,9 +362,18 @@ impl Table {
             if i > 0 {
                 s.push(',');
             }
-            let _ = write!(s, "\n    {}: {{\"title\": {}", json_str(key), json_str(title));
+            let _ = write!(
+                s,
+                "\n    {}: {{\"title\": {}",
+                json_str(key),
+                json_str(title)
+            );
             for c in CHECKERS {
-                let cell = self.cells.get(&(key.clone(), c)).cloned().unwrap_or_default();
+                let cell = self
+                    .cells
+                    .get(&(key.clone(), c))
+                    .cloned()
+                    .unwrap_or_default();
                 let status = match cell.status() {
                     Status::Pass => "pass",
                     Status::BugFound => "bug_found",
@@ -411,9 +432,15 @@ mod tests {
         assert_eq!(row_of("tls-front"), Some("tls-front"));
         assert_eq!(row_of("pool_tls"), Some("tls-front"));
         assert_eq!(row_of("ring_tso_relaxed_release"), Some("ring"));
-        assert_eq!(row_of_test("proptest_pool", "pointer_node_pool_matches"), Some("pool"));
+        assert_eq!(
+            row_of_test("proptest_pool", "pointer_node_pool_matches"),
+            Some("pool")
+        );
         assert_eq!(row_of_test("loom_tls", "x"), Some("tls-front"));
-        assert_eq!(row_of_test("proptest_stacks", "capped_epoch_matches"), Some("epoch"));
+        assert_eq!(
+            row_of_test("proptest_stacks", "capped_epoch_matches"),
+            Some("epoch")
+        );
         assert_eq!(row_of_test("loom_mutants", "every_weakened_ordering"), None);
     }
 
