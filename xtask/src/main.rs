@@ -15,7 +15,8 @@ mod exec;
 mod parse;
 mod table;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Mutex;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -26,10 +27,15 @@ use parse::{Evidence, Json, TestOutput, json_str};
 use table::{Bug, Checker, Status, Table, row_of, row_of_test, short};
 
 const USAGE: &str = "\
-usage: cargo xtask verify [--deep] [--proptest-cases N] [--asan-ops N] [--uaf-budget SECS]
+usage: cargo xtask verify [--deep] [--jobs N] [--proptest-cases N] [--asan-ops N] [--uaf-budget SECS]
 
   --deep               loom at LOOM_MAX_PREEMPTIONS=3, shuttle at 100,000
                        iterations, SPIN at the deep bounds (proofs/run --deep)
+  --jobs N             model targets run N at a time (default 2: loom and
+                       shuttle are single-threaded; this machine has 2 cores)
+  --skip FILTER        pass `--skip FILTER` to every model test binary
+                       (repeatable; the report says so: evidence is then
+                       incomplete and the run counts as failed)
   --proptest-cases N   PROPTEST_CASES for cargo test (default 1000)
   --asan-ops N         operations per safe variant in the ASan stress
                        (default 10,000,000)
@@ -52,6 +58,9 @@ struct Opts {
     proptest_cases: u64,
     asan_ops: u64,
     uaf_budget: u64,
+    jobs: usize,
+    /// libtest `--skip` filters for the model and sanitizer runs.
+    skip: Vec<String>,
 }
 
 /// One line of the steps table.
@@ -90,6 +99,8 @@ fn main() -> ExitCode {
         proptest_cases: 1_000,
         asan_ops: 10_000_000,
         uaf_budget: 60,
+        jobs: 2,
+        skip: Vec::new(),
     };
     let mut it = args.iter();
     match it.next().map(String::as_str) {
@@ -123,6 +134,17 @@ fn main() -> ExitCode {
             },
             "--uaf-budget" => match num(a) {
                 Some(n) => opts.uaf_budget = n,
+                None => return ExitCode::from(2),
+            },
+            "--skip" => match it.next() {
+                Some(f) => opts.skip.push(f.clone()),
+                None => {
+                    eprintln!("xtask: --skip needs a test name filter");
+                    return ExitCode::from(2);
+                }
+            },
+            "--jobs" | "-j" => match num(a) {
+                Some(n) => opts.jobs = n.max(1) as usize,
                 None => return ExitCode::from(2),
             },
             "-h" | "--help" => {
@@ -191,6 +213,12 @@ fn verify(opts: Opts, root: PathBuf) -> ExitCode {
         ctx.root.display()
     );
 
+    if !ctx.opts.skip.is_empty() {
+        ctx.problems.push(format!(
+            "model tests skipped on request (--skip {}): the evidence is incomplete",
+            ctx.opts.skip.join(" --skip ")
+        ));
+    }
     ctx.cargo_test();
     ctx.model_tier("loom tier", Tier::Loom, false);
     ctx.model_tier("shuttle tier", Tier::Shuttle, false);
@@ -272,6 +300,60 @@ impl Ctx {
             log: Some(o.log.clone()),
         });
         o
+    }
+
+    /// Runs independent steps `--jobs` at a time (each model checker is
+    /// single-threaded); outcomes in the order given.
+    fn steps_parallel(&mut self, jobs: Vec<(String, Command, Duration)>) -> Vec<Outcome> {
+        let n = jobs.len();
+        let queue: Mutex<VecDeque<(usize, String, Command, Duration, PathBuf)>> = Mutex::new(
+            jobs.into_iter()
+                .enumerate()
+                .map(|(i, (name, c, limit))| {
+                    let log = self.log(&name);
+                    (i, name, c, limit, log)
+                })
+                .collect(),
+        );
+        let done: Mutex<Vec<Option<(String, Outcome)>>> = Mutex::new((0..n).map(|_| None).collect());
+        let root = self.root.clone();
+        std::thread::scope(|s| {
+            for _ in 0..self.opts.jobs.clamp(1, n.max(1)) {
+                s.spawn(|| {
+                    loop {
+                        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+                        let Some((i, name, c, limit, log)) = next else {
+                            break;
+                        };
+                        let t = exec::begin(&name);
+                        let o = exec::run(c, &log, limit);
+                        let shown = if o.ok {
+                            o.verdict()
+                        } else {
+                            format!(
+                                "{} (log: {})",
+                                o.verdict(),
+                                o.log.strip_prefix(&root).unwrap_or(&o.log).display()
+                            )
+                        };
+                        exec::end(&name, t, &shown);
+                        done.lock().unwrap_or_else(|e| e.into_inner())[i] = Some((name, o));
+                    }
+                });
+            }
+        });
+        let mut out = Vec::with_capacity(n);
+        for (name, o) in done.into_inner().unwrap_or_else(|e| e.into_inner()).into_iter().flatten() {
+            self.steps.push(StepRecord {
+                name,
+                run_secs: o.secs,
+                result: o.verdict(),
+                ok: o.ok,
+                log: Some(o.log.clone()),
+            });
+            out.push(o);
+        }
+        out
     }
 
     /// Records a step that did not run.
@@ -443,18 +525,27 @@ impl Ctx {
             }
             return;
         }
-        for target in targets {
-            let mut c = self.tier_cmd(tier);
-            c.args([
-                "--test",
-                &target,
-                "--",
-                "--nocapture",
-                "--test-threads",
-                "1",
-            ]);
-            let o = self.step(&format!("{name}: {target}"), c, self.limit(900));
-            self.absorb_models(tier, &target, &o);
+        let jobs: Vec<(String, Command, Duration)> = targets
+            .iter()
+            .map(|target| {
+                let mut c = self.tier_cmd(tier);
+                c.args([
+                    "--test",
+                    target,
+                    "--",
+                    "--nocapture",
+                    "--test-threads",
+                    "1",
+                ]);
+                for f in &self.opts.skip {
+                    c.args(["--skip", f]);
+                }
+                (format!("{name}: {target}"), c, self.limit(900))
+            })
+            .collect();
+        let outcomes = self.steps_parallel(jobs);
+        for (target, o) in targets.iter().zip(outcomes) {
+            self.absorb_models(tier, target, &o);
         }
     }
 
