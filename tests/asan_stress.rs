@@ -22,7 +22,10 @@
 //! test, default 60) and `ASAN_UAF_THREADS` (default 2). `--cfg asan_stress`
 //! lets the negative test ask ASan to print its operation count when it
 //! reports.
-#![allow(unexpected_cfgs)] // `asan_stress`, set only in ASan builds
+#![allow(unexpected_cfgs)]
+// `asan_stress`, set only in ASan builds
+// Real threads and the real allocator only: not under the model checkers.
+#![cfg(not(any(loom, feature = "shuttle")))]
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Barrier, mpsc};

@@ -16,10 +16,10 @@ mod parse;
 mod table;
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::Mutex;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use exec::Outcome;
@@ -315,7 +315,8 @@ impl Ctx {
                 })
                 .collect(),
         );
-        let done: Mutex<Vec<Option<(String, Outcome)>>> = Mutex::new((0..n).map(|_| None).collect());
+        let done: Mutex<Vec<Option<(String, Outcome)>>> =
+            Mutex::new((0..n).map(|_| None).collect());
         let root = self.root.clone();
         std::thread::scope(|s| {
             for _ in 0..self.opts.jobs.clamp(1, n.max(1)) {
@@ -343,7 +344,12 @@ impl Ctx {
             }
         });
         let mut out = Vec::with_capacity(n);
-        for (name, o) in done.into_inner().unwrap_or_else(|e| e.into_inner()).into_iter().flatten() {
+        for (name, o) in done
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .into_iter()
+            .flatten()
+        {
             self.steps.push(StepRecord {
                 name,
                 run_secs: o.secs,
@@ -529,14 +535,7 @@ impl Ctx {
             .iter()
             .map(|target| {
                 let mut c = self.tier_cmd(tier);
-                c.args([
-                    "--test",
-                    target,
-                    "--",
-                    "--nocapture",
-                    "--test-threads",
-                    "1",
-                ]);
+                c.args(["--test", target, "--", "--nocapture", "--test-threads", "1"]);
                 for f in &self.opts.skip {
                     c.args(["--skip", f]);
                 }
@@ -599,10 +598,12 @@ impl Ctx {
                 "{target} printed no evidence: lines (log: {})",
                 self.rel(&o.log)
             );
-            self.problems.push(why.clone());
-            if let Some(row) = target_row {
-                let checker = self.checker_of_tier(tier);
-                self.table.cell(row, checker).fails.push(why);
+            match target_row {
+                Some(row) => {
+                    let checker = self.checker_of_tier(tier);
+                    self.table.cell(row, checker).fails.push(why);
+                }
+                None => self.problems.push(why),
             }
         }
         let sites = parse::ordering_sites(&self.root.join("src"));
@@ -629,17 +630,58 @@ impl Ctx {
                 }
             }
         }
-        if !o.ok && !any_failed {
-            let why = format!("{target} {} (log: {})", o.verdict(), self.rel(&o.log));
-            self.problems.push(why.clone());
-            let rows: Vec<&str> = match target_row {
-                Some(r) => vec![r],
-                None if !rows_seen.is_empty() => rows_seen,
-                None => BASE_ROWS.to_vec(),
-            };
+        // The binary did not finish (abort, signal, time limit): the test
+        // that was running, and for a mutation matrix every mutant it did
+        // not get to, are unverified.
+        if !o.ok && (!all.summary_seen || !any_failed) {
+            let running = last_started_test(&o.text);
+            let why = format!(
+                "{target} {}{}: {} (log: {})",
+                o.verdict(),
+                running
+                    .as_deref()
+                    .map(|t| format!(" during {t}"))
+                    .unwrap_or_default(),
+                crash_cause(&o.text),
+                self.rel(&o.log)
+            );
             let checker = self.checker_of_tier(tier);
-            for row in rows {
-                self.table.cell(row, checker).fails.push(why.clone());
+            let mut rows: Vec<(&'static str, String)> = Vec::new();
+            if target.ends_with("_mutants") {
+                let caught: Vec<&str> = self
+                    .mutants_caught
+                    .iter()
+                    .map(|(s, _)| s.as_str())
+                    .collect();
+                for site in sites.iter().filter(|s| !caught.contains(&s.as_str())) {
+                    if let Some(row) = row_of(site) {
+                        match rows.iter_mut().find(|(r, _)| *r == row) {
+                            Some((_, list)) => list.push_str(&format!(", {site}")),
+                            None => rows.push((row, site.clone())),
+                        }
+                    }
+                }
+                rows.iter_mut()
+                    .for_each(|(_, list)| *list = format!("; no evidence for mutant(s) {list}"));
+            }
+            if rows.is_empty() {
+                let list: Vec<&'static str> = match running
+                    .as_deref()
+                    .and_then(|t| row_of_test(target, t))
+                    .or(target_row)
+                {
+                    Some(r) => vec![r],
+                    None if !rows_seen.is_empty() => rows_seen,
+                    None => BASE_ROWS.to_vec(),
+                };
+                rows = list.into_iter().map(|r| (r, String::new())).collect();
+            }
+            rows.dedup_by(|a, b| a.0 == b.0);
+            for (row, extra) in rows {
+                self.table
+                    .cell(row, checker)
+                    .fails
+                    .push(format!("{why}{extra}"));
             }
         }
     }
@@ -919,7 +961,6 @@ impl Ctx {
             match running.as_deref().and_then(row_of) {
                 Some(row) => self.table.cell(row, Checker::Asan).fails.push(why),
                 None => {
-                    self.problems.push(why.clone());
                     for row in self.asan_rows() {
                         self.table.cell(&row, Checker::Asan).fails.push(why.clone());
                     }
@@ -1443,7 +1484,7 @@ fn asan_report(text: &str) -> Option<String> {
         .collect();
     let frame = frames
         .iter()
-        .find(|l| l.contains("verified_pools") || l.contains("asan_stress"))
+        .find(|l| !l.contains("/rustc/") && !l.contains("compiler-rt"))
         .or(frames.first())
         .map(|l| {
             let in_part = l.split(" in ").nth(1).unwrap_or(l).trim();
@@ -1454,6 +1495,43 @@ fn asan_report(text: &str) -> Option<String> {
         })
         .unwrap_or_default();
     Some(format!("{kind} in {frame}"))
+}
+
+/// Why a test binary stopped: its abort/signal/time-limit lines, else the
+/// last panic message.
+fn crash_cause(text: &str) -> String {
+    let markers = [
+        "aborting",
+        "signal: ",
+        "xtask: killed",
+        "stack overflow",
+        "memory allocation of",
+        "ERROR: AddressSanitizer",
+    ];
+    let mut found: Vec<String> = text
+        .lines()
+        .filter(|l| markers.iter().any(|m| l.contains(m)))
+        .map(|l| {
+            let l = l.trim();
+            // `process didn't exit successfully: `…` (signal: 6, SIGABRT: …)`
+            match l.find("(signal: ") {
+                Some(i) => l[i..].to_string(),
+                None => l.to_string(),
+            }
+        })
+        .collect();
+    found.dedup();
+    if found.is_empty() {
+        let mut lines = text.lines();
+        let mut last = None;
+        while let Some(l) = lines.next() {
+            if l.contains("panicked at") {
+                last = lines.next().map(|m| m.trim().to_string());
+            }
+        }
+        return last.unwrap_or_else(|| "no test result line".into());
+    }
+    short(&found.join(" "), 200)
 }
 
 /// The last `test NAME ...` that started in libtest output.
