@@ -33,15 +33,15 @@ fn tagged_three_threads() {
 
 #[test]
 fn epoch_two_threads() {
-    must_pass("epoch", TWO_THREADS.name, || {
-        run::<Item, Safe<EpochStack<Item>>>(&TWO_THREADS)
+    must_pass("epoch", TWO_THREADS_SMALL.name, || {
+        run::<Item, Safe<EpochStack<Item>>>(&TWO_THREADS_SMALL)
     });
 }
 
 #[test]
 fn epoch_three_threads() {
-    must_pass("epoch", THREE_THREADS_SMALL.name, || {
-        run::<Item, Safe<EpochStack<Item>>>(&THREE_THREADS_SMALL)
+    must_pass("epoch", TWO_POPPERS_ONE_PUSHER.name, || {
+        run::<Item, Safe<EpochStack<Item>>>(&TWO_POPPERS_ONE_PUSHER)
     });
 }
 
@@ -54,14 +54,14 @@ fn pointer_node_single_popper_two_threads() {
 
 #[test]
 fn index_stack_aba_scenario_passes_with_tag() {
-    must_pass("index-stack", ABA.name, || {
+    must_pass("tagged", "index-stack-aba", || {
         run::<u32, Safe<IndexStack>>(&ABA)
     });
 }
 
 #[test]
 fn index_stack_three_tag_bits_survive_four_ops() {
-    must_pass("index-stack-tag3", TAG_WRAP.name, || {
+    must_pass("tagged", "index-stack-tag3-4-ops", || {
         run::<u32, Safe<IndexStack<3>>>(&TAG_WRAP)
     });
 }
@@ -71,23 +71,28 @@ fn index_stack_three_tag_bits_survive_four_ops() {
 #[test]
 fn pointer_node_concurrent_poppers_use_after_free() {
     must_fail(
-        "pointer-node-shared-pop",
-        TWO_POPPERS.name,
+        "pointer-node",
+        "seed-shared-pop-two-poppers",
         &[USE_AFTER_FREE],
+        None,
         || run::<usize, SeedSharedPop<usize>>(&TWO_POPPERS),
     );
 }
 
 #[test]
 fn index_stack_without_tag_aba_double_hand_out() {
-    must_fail("index-stack-tag0", ABA.name, &[DOUBLE], || {
+    must_fail("tagged", "untagged-aba", &[DOUBLE], None, || {
         run::<u32, Safe<IndexStack<0>>>(&ABA)
     });
 }
 
 #[test]
 fn index_stack_two_bit_tag_wraps() {
-    must_fail("index-stack-tag2", TAG_WRAP.name, &[DOUBLE, LOST], || {
-        run::<u32, Safe<IndexStack<2>>>(&TAG_WRAP)
-    });
+    must_fail(
+        "tagged",
+        "tag-2-bits-wraps-in-4-ops",
+        &[DOUBLE, LOST],
+        None,
+        || run::<u32, Safe<IndexStack<2>>>(&TAG_WRAP),
+    );
 }

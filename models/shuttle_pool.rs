@@ -3,81 +3,33 @@
 //! `SHUTTLE_ITERATIONS`, default 10,000.
 //!
 //! `CARGO_TARGET_DIR=target/shuttle cargo test --release --features shuttle \
-//!  --test shuttle_pool`
+//!  --test shuttle_pool -- --nocapture`
 
 #[path = "scenarios/pool.rs"]
 mod scenarios;
-
-use std::time::Instant;
+mod support;
 
 use scenarios::Script;
+use support::shuttle_run::must_pass;
 use verified_pools::pool::{Epoch, PointerNode, Tagged};
 
-fn iterations() -> usize {
-    std::env::var("SHUTTLE_ITERATIONS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000)
-}
-
-fn random(name: &str, f: fn()) {
-    let start = Instant::now();
-    shuttle::check_random(f, iterations());
-    eprintln!(
-        "shuttle random {name}: {} iterations, {:.1?}",
-        iterations(),
-        start.elapsed()
-    );
-}
-
-fn pct(name: &str, f: fn()) {
-    let start = Instant::now();
-    shuttle::check_pct(f, iterations(), 3);
-    eprintln!(
-        "shuttle pct {name}: {} iterations, {:.1?}",
-        iterations(),
-        start.elapsed()
-    );
-}
-
-fn tagged() {
-    scenarios::guards_and_values::<Tagged>(3, Script::Full)
-}
-
-fn epoch() {
-    scenarios::guards_and_values::<Epoch>(3, Script::Full)
-}
-
-fn pointer_node() {
-    scenarios::guards_and_values::<PointerNode>(3, Script::Full)
+#[test]
+fn pool_tagged_three_threads() {
+    must_pass("pool", "tagged-3-threads", || {
+        scenarios::guards_and_values::<Tagged>(3, Script::Full)
+    });
 }
 
 #[test]
-fn pool_random_tagged() {
-    random("tagged", tagged);
+fn pool_epoch_three_threads() {
+    must_pass("pool", "epoch-3-threads", || {
+        scenarios::guards_and_values::<Epoch>(3, Script::Full)
+    });
 }
 
 #[test]
-fn pool_pct_tagged() {
-    pct("tagged", tagged);
-}
-
-#[test]
-fn pool_random_epoch() {
-    random("epoch", epoch);
-}
-
-#[test]
-fn pool_pct_epoch() {
-    pct("epoch", epoch);
-}
-
-#[test]
-fn pool_random_pointer_node() {
-    random("pointer-node", pointer_node);
-}
-
-#[test]
-fn pool_pct_pointer_node() {
-    pct("pointer-node", pointer_node);
+fn pool_pointer_node_three_threads() {
+    must_pass("pool", "pointer-node-3-threads", || {
+        scenarios::guards_and_values::<PointerNode>(3, Script::Full)
+    });
 }

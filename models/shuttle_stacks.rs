@@ -54,16 +54,17 @@ fn pointer_node_single_popper_three_threads() {
 #[test]
 fn pointer_node_concurrent_poppers_use_after_free() {
     must_fail(
-        "pointer-node-shared-pop",
-        TWO_POPPERS.name,
+        "pointer-node",
+        "seed-shared-pop-two-poppers",
         &[USE_AFTER_FREE],
+        None,
         || run::<usize, SeedSharedPop<usize>>(&TWO_POPPERS),
     );
 }
 
 #[test]
 fn index_stack_without_tag_aba_double_hand_out() {
-    must_fail("index-stack-tag0", ABA.name, &[DOUBLE], || {
+    must_fail("tagged", "untagged-aba", &[DOUBLE], None, || {
         run::<u32, Safe<IndexStack<0>>>(&ABA)
     });
 }

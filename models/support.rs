@@ -39,6 +39,37 @@ pub fn expect_panic(f: impl FnOnce()) -> Option<String> {
     }
 }
 
+/// Model runs in one test binary take turns: a weakened ordering site is
+/// process-global, and two models at once would share it.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs `f` with the mutant `site` switched on, if any.
+#[cfg(any(loom, feature = "shuttle"))]
+fn with_optional_mutant<R>(site: Option<&'static str>, f: impl FnOnce() -> R) -> R {
+    match site {
+        Some(site) => verified_pools::sync::mutation::with_mutant(site, f),
+        None => f(),
+    }
+}
+
+/// Checks that the panic `message` of a negative model names one of
+/// `expected`, and returns its first line for the evidence line.
+fn expected_failure(checker: &str, what: &str, found: Option<String>, expected: &[&str]) -> String {
+    let Some(message) = found else {
+        panic!("{checker} found no bug in {what}; expected one of {expected:?}");
+    };
+    assert!(
+        expected.iter().any(|e| message.contains(e)),
+        "{checker} found a different failure in {what}: {message:?} (expected one of {expected:?})"
+    );
+    let first = message.lines().next().unwrap_or("").replace(' ', "_");
+    first.chars().take(100).collect()
+}
+
 /// Counts how many times a model closure ran (loom executions).
 pub struct Counter(AtomicUsize);
 
@@ -65,17 +96,25 @@ pub fn timed<R>(f: impl FnOnce() -> R) -> (R, f64) {
 pub mod loom_run {
     use super::*;
 
-    /// Preemption bound: `LOOM_MAX_PREEMPTIONS`, default 2.
-    pub fn preemptions() -> usize {
-        env_usize("LOOM_MAX_PREEMPTIONS", 2)
+    /// Preemption bound for `algo`: `LOOM_MAX_PREEMPTIONS` (default 2), but
+    /// `LOOM_EPOCH_PREEMPTIONS` (default 1) for models that run
+    /// crossbeam-epoch: its own pin/unpin/collect atomics multiply the state
+    /// space (two threads, one pop and push each: ~1.1 M executions, ~7 min
+    /// at bound 2 here), so the quick tier runs them at 1 and `--deep` at 2.
+    pub fn preemptions(algo: &str) -> usize {
+        if algo == "epoch" {
+            env_usize("LOOM_EPOCH_PREEMPTIONS", 1)
+        } else {
+            env_usize("LOOM_MAX_PREEMPTIONS", 2)
+        }
     }
 
-    /// Explores every interleaving of `f` (within the preemption bound) and
+    /// Explores every interleaving of `f` (within `bound` preemptions) and
     /// returns how many executions loom ran.
-    pub fn explore(f: impl Fn() + Sync + Send + 'static) -> usize {
+    pub fn explore(bound: usize, f: impl Fn() + Sync + Send + 'static) -> usize {
         static RUNS: Counter = Counter::new();
         let mut builder = loom::model::Builder::new();
-        builder.preemption_bound = Some(preemptions());
+        builder.preemption_bound = Some(bound);
         RUNS.take();
         builder.check(move || {
             RUNS.bump();
@@ -86,44 +125,43 @@ pub mod loom_run {
 
     /// Loom must pass: prints the evidence line.
     pub fn must_pass(algo: &str, scenario: &str, f: impl Fn() + Sync + Send + 'static) {
-        let (executions, secs) = timed(|| explore(f));
+        let _turn = serial();
+        let bound = preemptions(algo);
+        let (executions, secs) = timed(|| explore(bound, f));
+        assert!(executions > 0, "loom ran no execution");
         evidence(
             "loom",
             algo,
             scenario,
             "pass",
-            &format!("executions={executions} preemptions={}", preemptions()),
+            &format!("executions={executions} preemptions={bound}"),
             secs,
         );
     }
 
-    /// Loom must find a bug whose panic message contains one of `expected`.
+    /// Loom must find a bug whose panic message contains one of `expected`,
+    /// with the ordering site or behaviour switch `mutant` weakened (if any).
     pub fn must_fail(
         algo: &str,
         scenario: &str,
         expected: &[&str],
+        mutant: Option<&'static str>,
         f: impl Fn() + Sync + Send + 'static,
-    ) -> String {
-        let (found, secs) = timed(|| expect_panic(|| drop(explore(f))));
-        let Some(message) = found else {
-            panic!(
-                "loom explored {algo}/{scenario} and found no bug; expected one of {expected:?}"
-            );
-        };
-        assert!(
-            expected.iter().any(|e| message.contains(e)),
-            "loom found a different failure in {algo}/{scenario}: {message:?} (expected one of {expected:?})"
-        );
-        let first_line = message.lines().next().unwrap_or("").replace(' ', "_");
+    ) {
+        let _turn = serial();
+        let bound = preemptions(algo);
+        let (found, secs) =
+            timed(|| expect_panic(|| with_optional_mutant(mutant, || drop(explore(bound, f)))));
+        let what = format!("{algo}/{scenario}");
+        let first = expected_failure("loom", &what, found, expected);
         evidence(
             "loom",
             algo,
             scenario,
             "bug_found",
-            &format!("found={first_line:.80}"),
+            &format!("preemptions={bound} found={first}"),
             secs,
         );
-        message
     }
 }
 
@@ -138,6 +176,7 @@ pub mod shuttle_run {
 
     /// Random and PCT (depth 3) schedules must both pass.
     pub fn must_pass(algo: &str, scenario: &str, f: impl Fn() + Sync + Send + Clone + 'static) {
+        let _turn = serial();
         let n = iterations();
         let (_, secs) = timed(|| shuttle::check_random(f.clone(), n));
         evidence(
@@ -160,37 +199,33 @@ pub mod shuttle_run {
     }
 
     /// Shuttle (random scheduler, fixed seed so the run is reproducible) must
-    /// find a bug whose message contains one of `expected`. The failing
-    /// schedule is printed by shuttle above the panic.
+    /// find a bug whose message contains one of `expected`, with `mutant`
+    /// switched on (if any). Shuttle prints the failing schedule above the
+    /// panic; `shuttle::replay` reproduces it.
     pub fn must_fail(
         algo: &str,
         scenario: &str,
         expected: &[&str],
+        mutant: Option<&'static str>,
         f: impl Fn() + Sync + Send + 'static,
-    ) -> String {
+    ) {
+        const SEED: u64 = 0x5eed;
+        let _turn = serial();
         let n = iterations();
-        let (found, secs) =
-            timed(|| expect_panic(|| shuttle::check_random_with_seed(f, 0x5eed, n)));
-        let Some(message) = found else {
-            panic!(
-                "shuttle ran {n} schedules of {algo}/{scenario} and found no bug; expected one of {expected:?}"
-            );
-        };
-        assert!(
-            expected.iter().any(|e| message.contains(e)),
-            "shuttle found a different failure in {algo}/{scenario}: {message:?}"
-        );
+        let (found, secs) = timed(|| {
+            expect_panic(|| {
+                with_optional_mutant(mutant, || shuttle::check_random_with_seed(f, SEED, n))
+            })
+        });
+        let what = format!("{algo}/{scenario}");
+        let first = expected_failure("shuttle", &what, found, expected);
         evidence(
             "shuttle-random",
             algo,
             scenario,
             "bug_found",
-            &format!(
-                "seed=0x5eed found={:.80}",
-                message.lines().next().unwrap_or("").replace(' ', "_")
-            ),
+            &format!("seed={SEED:#x} found={first}"),
             secs,
         );
-        message
     }
 }

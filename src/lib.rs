@@ -41,3 +41,8 @@ pub use ring::{ArcPoolSlice, ArcProducer, PoolSlice, Producer, RingConfig, RingE
 pub use stack::{
     CapacityError, EpochStack, FreeList, IndexStack, PointerNodeStack, Popper, TaggedStack,
 };
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -26,6 +26,9 @@ pub enum Step {
     PushNewest,
     /// Push back the item popped earliest (the ABA pattern: pop A, pop B, push A).
     PushOldest,
+    /// Push item `id`, new to the stack (`id >= items`); a push-only thread
+    /// races the poppers without pinning an epoch or taking the popper flag.
+    PushNew(usize),
 }
 use Step::*;
 
@@ -35,7 +38,9 @@ pub struct Scenario {
     pub name: &'static str,
     /// Items `0..items` are pushed before the threads start.
     pub items: usize,
-    /// Extra capacity beyond `items` (vacant slots for bounded stacks).
+    /// Extra capacity beyond `items` (vacant slots for bounded stacks); also
+    /// the number of `PushNew` steps, whose items `items..items + spare` are
+    /// expected in the stack at quiescence.
     pub spare: usize,
     /// One program per thread; leftovers in a hand are pushed back at the end.
     pub threads: &'static [&'static [Step]],
@@ -64,8 +69,8 @@ pub const THREE_THREADS: Scenario = Scenario {
     ],
 };
 
-/// Three threads, one pop and push-back each, over two items (one thread
-/// always finds the stack empty at some schedules): the loom quick bound.
+/// Three threads, one pop and push-back each, over two items (at some
+/// schedules one thread finds the stack empty): loom's three-thread bound.
 pub const THREE_THREADS_SMALL: Scenario = Scenario {
     name: "3-threads-small",
     items: 2,
@@ -97,6 +102,25 @@ pub const TWO_POPPERS: Scenario = Scenario {
     items: 2,
     spare: 0,
     threads: &[&[Pop, PushNewest], &[Pop, PushNewest]],
+};
+
+/// Two threads, one pop and push-back each, over two items: the smallest
+/// cross-thread hand-off, for the costly epoch model at deeper bounds.
+pub const TWO_THREADS_SMALL: Scenario = Scenario {
+    name: "2-threads-small",
+    items: 2,
+    spare: 1,
+    threads: &[&[Pop, PushNewest], &[Pop, PushNewest]],
+};
+
+/// Three threads: two pop and push back, one pushes a new item — the pops'
+/// CASes race a push as well as each other. The epoch model's three-thread
+/// shape (only two threads pin).
+pub const TWO_POPPERS_ONE_PUSHER: Scenario = Scenario {
+    name: "2-poppers-1-pusher",
+    items: 2,
+    spare: 1,
+    threads: &[&[Pop, PushNewest], &[Pop, PushNewest], &[PushNew(2)]],
 };
 
 /// What the scenarios hand around: something with an identity.
@@ -207,6 +231,7 @@ fn run_program<I: Item, S: UnderTest<I>>(stack: &S, program: &[Step]) {
                     push_back(stack, item);
                 }
             }
+            PushNew(id) => push_back(stack, I::make(*id)),
         }
     }
     while let Some(item) = hand.pop_back() {
@@ -232,7 +257,13 @@ pub fn run<I: Item, S: UnderTest<I>>(scenario: &'static Scenario) {
     for handle in handles {
         handle.join().expect("scenario thread panicked");
     }
-    check_drained(&*stack, scenario.items);
+    let pushed_new = scenario
+        .threads
+        .iter()
+        .flat_map(|program| program.iter())
+        .filter(|step| matches!(step, PushNew(_)))
+        .count();
+    check_drained(&*stack, scenario.items + pushed_new);
 }
 
 /// Drains `stack` and asserts it held exactly items `0..items`.

@@ -1,6 +1,6 @@
 /* ring.pml — the ring-cursor pool's release/reclaim protocol exactly as
  * written in src/ring/pool.rs (reclaim, alloc_in) and src/ring/slice.rs
- * (Slice::drop), branch `ring`.
+ * (Slice::drop).
  *
  * One producer allocates NALLOC times (each of a nondeterministic length
  * 1..MAXN) from a region of CAP vectors and hands every slice to one of NC
