@@ -220,16 +220,47 @@ fn verify(opts: Opts, root: PathBuf) -> ExitCode {
         ));
     }
     ctx.cargo_test();
-    ctx.model_tier("loom tier", Tier::Loom, false);
-    ctx.model_tier("shuttle tier", Tier::Shuttle, false);
-    ctx.negative_models();
-    ctx.spin();
+    // Build every model tier first, then run the loom tier, the shuttle
+    // tier, the negative models and SPIN: in that order, `--jobs` at a time.
+    let loom = ctx.build_tier("loom tier", Tier::Loom);
+    let shuttle = ctx.build_tier("shuttle tier", Tier::Shuttle);
+    let mut jobs = Vec::new();
+    if loom {
+        jobs.extend(ctx.model_jobs("loom tier", Tier::Loom, false));
+    }
+    if shuttle {
+        jobs.extend(ctx.model_jobs("shuttle tier", Tier::Shuttle, false));
+    }
+    if loom {
+        jobs.extend(ctx.model_jobs("negative models", Tier::Loom, true));
+    }
+    if shuttle {
+        jobs.extend(ctx.model_jobs("negative models", Tier::Shuttle, true));
+    }
+    jobs.push(ctx.spin_job());
+    ctx.run_jobs(jobs);
     ctx.asan();
     ctx.miri_tsan();
     ctx.finish_cells();
 
     let total = start.elapsed().as_secs_f64();
     ctx.report(total)
+}
+
+/// A step that runs in the parallel phase.
+enum Job {
+    /// A loom or shuttle target.
+    Model(Tier, String),
+    /// `proofs/run`, writing this JSON file.
+    Spin(PathBuf),
+}
+
+/// A job with its step name, command and time limit.
+struct JobSpec {
+    name: String,
+    cmd: Command,
+    limit: Duration,
+    job: Job,
 }
 
 /// A model tier: how to build and run its targets.
@@ -306,7 +337,8 @@ impl Ctx {
     /// single-threaded); outcomes in the order given.
     fn steps_parallel(&mut self, jobs: Vec<(String, Command, Duration)>) -> Vec<Outcome> {
         let n = jobs.len();
-        let queue: Mutex<VecDeque<(usize, String, Command, Duration, PathBuf)>> = Mutex::new(
+        type Queued = (usize, String, Command, Duration, PathBuf);
+        let queue: Mutex<VecDeque<Queued>> = Mutex::new(
             jobs.into_iter()
                 .enumerate()
                 .map(|(i, (name, c, limit))| {
@@ -496,28 +528,22 @@ impl Ctx {
         exec::describe(&c)
     }
 
-    /// Builds a tier's targets (`--no-run`), then runs each as its own step.
-    /// `mutants`: the `*_mutants` targets only, else all the others.
-    fn model_tier(&mut self, name: &str, tier: Tier, mutants: bool) {
+    /// Builds every target of a tier (`--no-run`, one step); on failure the
+    /// tier's cells say so.
+    fn build_tier(&mut self, name: &str, tier: Tier) -> bool {
         let targets: Vec<String> = self
             .targets
             .iter()
-            .filter(|t| t.starts_with(tier.prefix()) && t.ends_with("_mutants") == mutants)
+            .filter(|t| t.starts_with(tier.prefix()))
             .cloned()
             .collect();
         if targets.is_empty() {
-            if !mutants {
-                self.problems.push(format!(
-                    "{name}: no {}* targets in Cargo.toml",
-                    tier.prefix()
-                ));
-            }
-            return;
+            self.problems.push(format!(
+                "{name}: no {}* targets in Cargo.toml",
+                tier.prefix()
+            ));
+            return false;
         }
-        let checker = match tier {
-            Tier::Loom => Checker::Loom,
-            Tier::Shuttle => Checker::Shuttle,
-        };
         let mut build = self.tier_cmd(tier);
         build.arg("--no-run");
         for t in &targets {
@@ -526,50 +552,53 @@ impl Ctx {
         let b = self.step(&format!("build: {name}"), build, self.limit(1800));
         if !b.ok {
             let why = format!("{name} does not build (log: {})", self.rel(&b.log));
+            let checker = self.checker_of_tier(tier);
             for row in BASE_ROWS {
                 self.table.cell(row, checker).fails.push(why.clone());
             }
-            return;
         }
-        let jobs: Vec<(String, Command, Duration)> = targets
+        b.ok
+    }
+
+    /// One job per target of a tier: the `*_mutants` targets if `mutants`,
+    /// else all the others.
+    fn model_jobs(&self, name: &str, tier: Tier, mutants: bool) -> Vec<JobSpec> {
+        self.targets
             .iter()
+            .filter(|t| t.starts_with(tier.prefix()) && t.ends_with("_mutants") == mutants)
             .map(|target| {
                 let mut c = self.tier_cmd(tier);
                 c.args(["--test", target, "--", "--nocapture", "--test-threads", "1"]);
                 for f in &self.opts.skip {
                     c.args(["--skip", f]);
                 }
-                (format!("{name}: {target}"), c, self.limit(900))
+                JobSpec {
+                    name: format!("{name}: {target}"),
+                    cmd: c,
+                    limit: self.limit(900),
+                    job: Job::Model(tier, target.clone()),
+                }
             })
-            .collect();
-        let outcomes = self.steps_parallel(jobs);
-        for (target, o) in targets.iter().zip(outcomes) {
-            self.absorb_models(tier, target, &o);
-        }
+            .collect()
     }
 
-    fn negative_models(&mut self) {
-        let any = self.targets.iter().any(|t| t.ends_with("_mutants"));
-        if !any {
-            self.skipped_step("negative models", "no *_mutants targets");
-            return;
+    /// Runs the model targets and `proofs/run`, `--jobs` at a time, in the
+    /// order given (each checker is single-threaded), then reads them.
+    fn run_jobs(&mut self, specs: Vec<JobSpec>) {
+        let (jobs, cmds): (Vec<Job>, Vec<(String, Command, Duration)>) = specs
+            .into_iter()
+            .map(|s| (s.job, (s.name, s.cmd, s.limit)))
+            .unzip();
+        let outcomes = self.steps_parallel(cmds);
+        for (job, o) in jobs.into_iter().zip(outcomes) {
+            match job {
+                Job::Model(tier, target) => self.absorb_models(tier, &target, &o),
+                Job::Spin(json) => self.absorb_spin(&o, &json),
+            }
         }
-        self.model_tier("negative models (loom)", Tier::Loom, true);
-        if self
-            .targets
-            .iter()
-            .any(|t| t.starts_with("shuttle_") && t.ends_with("_mutants"))
-        {
-            self.model_tier("negative models (shuttle)", Tier::Shuttle, true);
-        }
-        let bugs: usize = self
-            .table
-            .cells
-            .values()
-            .map(|c| c.bugs.len() + c.mutants_caught.len())
-            .sum();
+        let bugs: usize = self.table.cells.values().map(|c| c.bugs.len()).sum();
         println!(
-            "    negative models so far: {bugs} expected bugs found ({} of them mutants)",
+            "    negative models: {bugs} expected bugs found, {} mutants caught",
             self.mutants_caught.len()
         );
     }
@@ -779,7 +808,8 @@ impl Ctx {
 
     // ---- SPIN ------------------------------------------------------------
 
-    fn spin(&mut self) {
+    /// The `proofs/run` job.
+    fn spin_job(&self) -> JobSpec {
         let json = self.out.join("spin.json");
         let _ = std::fs::remove_file(&json);
         let mut c = Command::new(self.root.join("proofs/run"));
@@ -788,11 +818,21 @@ impl Ctx {
             c.arg("--deep");
         }
         c.arg("--json").arg(&json);
-        let o = self.step("proofs/run (SPIN)", c, self.limit(1200));
+        JobSpec {
+            name: "proofs/run (SPIN)".into(),
+            cmd: c,
+            limit: self.limit(1200),
+            job: Job::Spin(json),
+        }
+    }
+
+    /// Reads `proofs/run --json` into the SPIN column.
+    fn absorb_spin(&mut self, o: &Outcome, json: &Path) {
         let spin_rows = ["pointer-node", "epoch", "tagged", "ring"];
-        let parsed = std::fs::read_to_string(&json)
+        let parsed = std::fs::read_to_string(json)
             .map_err(|e| e.to_string())
             .and_then(|t| Json::parse(&t));
+        let json = json.to_path_buf();
         let configs = match parsed {
             Ok(Json::Arr(items)) if !items.is_empty() => items,
             other => {
