@@ -598,7 +598,7 @@ impl Ctx {
         }
         let bugs: usize = self.table.cells.values().map(|c| c.bugs.len()).sum();
         println!(
-            "    negative models: {bugs} expected bugs found, {} mutants caught",
+            "    negative models and must-fail configurations: {bugs} expected bugs found, {} mutants caught",
             self.mutants_caught.len()
         );
     }

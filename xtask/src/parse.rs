@@ -160,6 +160,13 @@ pub fn libtest(text: &str, default_target: &str) -> BTreeMap<String, TestOutput>
                 .split_once("panicked at ")
                 .map(|(_, l)| l.trim_end_matches(':'))
                 .unwrap_or("");
+            // A dependency's path from its crate directory on.
+            let location = match location.find("/registry/src/") {
+                Some(i) => location[i + 14..]
+                    .split_once('/')
+                    .map_or(location, |(_, l)| l),
+                None => location,
+            };
             let mut message = String::new();
             while let Some(next) = lines.peek() {
                 let n = next.trim();
