@@ -777,8 +777,10 @@ impl Ctx {
                         .cell(site_row, checker)
                         .mutants_caught
                         .push(site.to_string());
-                    self.mutants_caught
-                        .push((site.to_string(), format!("{label}: {}", ev.get("found"))));
+                    self.mutants_caught.push((
+                        site.to_string(),
+                        format!("{label}: {}", ev.get("found").replace('_', " ")),
+                    ));
                 } else {
                     let mut replay = match tier {
                         Some(t) => self.replay_cmd(t, &ev.target, ev.test.as_deref()),
@@ -1222,7 +1224,8 @@ impl Ctx {
             let props = cell.passes.len();
             if props > 0 {
                 cell.summary = Some(format!(
-                    "{props} properties × {} cases{}",
+                    "{props} propert{} × {} cases{}",
+                    if props == 1 { "y" } else { "ies" },
                     table::human(cases as f64),
                     if std > 0 {
                         format!(", + {std} std tests")
@@ -1403,11 +1406,7 @@ impl Ctx {
                     for site in &cell.mutant_sites {
                         match self.mutants_caught.iter().find(|(s, _)| s == site) {
                             Some((_, how)) => {
-                                let _ = writeln!(
-                                    s,
-                                    "- mutant `{site}` → Relaxed: caught ({})",
-                                    how.replace('_', " ")
-                                );
+                                let _ = writeln!(s, "- mutant `{site}` → Relaxed: caught ({how})");
                             }
                             None => {
                                 let _ = writeln!(
