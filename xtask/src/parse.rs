@@ -72,6 +72,7 @@ pub fn libtest(text: &str, default_target: &str) -> BTreeMap<String, TestOutput>
     let mut target = default_target.to_string();
     let mut pending: Option<String> = None;
     let mut schedule: Option<String> = None;
+    let mut in_schedule = false;
     let mut panics: BTreeMap<(String, String), String> = BTreeMap::new();
     let mut lines = text.lines().peekable();
     while let Some(line) = lines.next() {
@@ -132,6 +133,21 @@ pub fn libtest(text: &str, default_target: &str) -> BTreeMap<String, TestOutput>
             });
             pending = None;
             continue;
+        }
+        // shuttle 0.9: `failing schedule:`, `"`, the schedule, `"`.
+        if trimmed == "failing schedule:" {
+            in_schedule = true;
+            continue;
+        }
+        if in_schedule {
+            if trimmed == "\"" {
+                continue;
+            }
+            in_schedule = false;
+            if !trimmed.is_empty() && trimmed.chars().all(|c| c.is_ascii_alphanumeric()) {
+                schedule = Some(trimmed.to_string());
+                continue;
+            }
         }
         if let Some(i) = rest_of_line.find("schedule: \"") {
             let s = &rest_of_line[i + 11..];
@@ -480,7 +496,12 @@ mod tests {
             running 2 tests\n\
             test tagged_two_threads ... evidence: checker=loom algo=tagged scenario=two result=pass executions=12 preemptions=2 secs=0.10\n\
             ok\n\
-            test neg ... evidence: checker=shuttle-random algo=pointer-node-shared-pop scenario=x result=bug_found seed=0x5eed found=use-after-free secs=0.01\n\
+            test neg ... Task failed, serializing schedule\n\
+            failing schedule:\n\
+            \"\n\
+            91022bcfd2fa\n\
+            \"\n\
+            evidence: checker=shuttle-random algo=pointer-node-shared-pop scenario=x result=bug_found seed=0x5eed found=use-after-free secs=0.01\n\
             ok\n\
             test broken ... \n\
             thread 'broken' panicked at models/loom_stacks.rs:3:4:\n\
@@ -496,6 +517,8 @@ mod tests {
         assert_eq!(o.evidence[0].test.as_deref(), Some("tagged_two_threads"));
         assert_eq!(o.evidence[0].num("executions"), 12);
         assert_eq!(o.evidence[1].get("result"), "bug_found");
+        assert_eq!(o.evidence[1].schedule.as_deref(), Some("91022bcfd2fa"));
+        assert_eq!(o.evidence[1].test.as_deref(), Some("neg"));
         assert_eq!(o.passed().count(), 2);
         let f: Vec<_> = o.failed().collect();
         assert_eq!(f.len(), 1);
