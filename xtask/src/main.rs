@@ -27,7 +27,7 @@ use parse::{Evidence, Json, TestOutput, json_str};
 use table::{Bug, Checker, Status, Table, row_of, row_of_test, short};
 
 const USAGE: &str = "\
-usage: cargo xtask verify [--deep] [--jobs N] [--proptest-cases N] [--asan-ops N] [--uaf-budget SECS]
+usage: cargo xtask verify [--deep] [--jobs N] [--skip FILTER] [--proptest-cases N] [--asan-ops N] [--uaf-budget SECS]
 
   --deep               loom at LOOM_MAX_PREEMPTIONS=3, shuttle at 100,000
                        iterations, SPIN at the deep bounds (proofs/run --deep)
