@@ -764,11 +764,15 @@ impl Ctx {
                         format!("threads={}", ev.get("threads")),
                     ),
                 };
-                self.table.cell(row, checker).add_pass(
+                let cell = self.table.cell(row, checker);
+                cell.add_pass(
                     n as f64,
                     unit,
                     format!("{label}: {n} {unit} {extra} in {} s", ev.get("secs")),
                 );
+                if let (Checker::Loom, Ok(b)) = (checker, ev.get("preemptions").parse()) {
+                    cell.bounds.push(b);
+                }
             }
             "bug_found" => {
                 if let Some(site) = scenario.strip_prefix("mutant:") {
@@ -1345,7 +1349,7 @@ impl Ctx {
         );
         let _ = writeln!(
             s,
-            "Bounds: PROPTEST_CASES={}, LOOM_MAX_PREEMPTIONS={}, SHUTTLE_ITERATIONS={}, SPIN {} bounds, ASan {} ops per safe variant.\n",
+            "Bounds: PROPTEST_CASES={}, LOOM_MAX_PREEMPTIONS={} (models may use their own bound, e.g. LOOM_EPOCH_PREEMPTIONS; each loom cell shows the bounds its models reported), SHUTTLE_ITERATIONS={}, SPIN {} bounds, ASan {} ops per safe variant.\n",
             self.opts.proptest_cases,
             if self.opts.deep { 3 } else { 2 },
             if self.opts.deep {

@@ -134,6 +134,8 @@ pub struct Cell {
     pub skipped: Option<String>,
     /// A custom pass summary replacing "N unit" (e.g. proptest cases).
     pub summary: Option<String>,
+    /// Loom preemption bounds of the passing models.
+    pub bounds: Vec<u64>,
 }
 
 /// The state of a cell.
@@ -183,6 +185,11 @@ impl Cell {
                 .summary
                 .clone()
                 .unwrap_or_else(|| format!("{} {}", human(self.count), self.unit));
+            let s = match (self.bounds.iter().min(), self.bounds.iter().max()) {
+                (Some(lo), Some(hi)) if lo == hi => format!("{s}, preemption bound {lo}"),
+                (Some(lo), Some(hi)) => format!("{s}, preemption bounds {lo}–{hi}"),
+                _ => s,
+            };
             parts.push(format!("pass ({s})"));
         }
         if !self.mutants_caught.is_empty() {
