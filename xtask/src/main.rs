@@ -768,7 +768,11 @@ impl Ctx {
                 cell.add_pass(
                     n as f64,
                     unit,
-                    format!("{label}: {n} {unit} {extra} in {} s", ev.get("secs")),
+                    format!(
+                        "{label}: {n} {unit}{}{extra} in {} s",
+                        if extra.is_empty() { "" } else { " " },
+                        ev.get("secs")
+                    ),
                 );
                 if let (Checker::Loom, Ok(b)) = (checker, ev.get("preemptions").parse()) {
                     cell.bounds.push(b);
