@@ -29,7 +29,8 @@ use table::{Bug, Checker, Status, Table, row_of, row_of_test, short};
 const USAGE: &str = "\
 usage: cargo xtask verify [--deep] [--jobs N] [--skip FILTER] [--proptest-cases N] [--asan-ops N] [--uaf-budget SECS]
 
-  --deep               loom at LOOM_MAX_PREEMPTIONS=3, shuttle at 100,000
+  --deep               loom at LOOM_MAX_PREEMPTIONS=3 (two-popper epoch model
+                       at 2), shuttle at 100,000
                        iterations, SPIN at the deep bounds (proofs/run --deep)
   --jobs N             model targets run N at a time (default 2: loom and
                        shuttle are single-threaded; this machine has 2 cores)
@@ -496,6 +497,12 @@ impl Ctx {
                     .env(
                         "LOOM_MAX_PREEMPTIONS",
                         if self.opts.deep { "3" } else { "2" },
+                    )
+                    // The two-popper epoch model: crossbeam-epoch's own
+                    // atomics make bound 2 cost ~7 minutes (models/loom_stacks.rs).
+                    .env(
+                        "LOOM_EPOCH_PREEMPTIONS",
+                        if self.opts.deep { "2" } else { "1" },
                     )
                     .args(["test", "--release"]);
                 c
