@@ -1,12 +1,13 @@
 //! `TlsPool` (the thread-local cache front) against the plain pool's
 //! reference model: caching must not change what the user sees.
 //!
-//! This is `proptest_pool.rs`'s reference, unchanged, driven through a
-//! `TlsPool` with a generated per-thread capacity, plus a step that gives the
-//! thread's cache back mid-run (`flush_local`, as thread exit does). With one
-//! thread the place count makes every outcome — hit or miss, accepted or
-//! pool full, and which buffer comes back — the plain pool's. Besides the
-//! pool's figures, the cache figures must stay within their bounds.
+//! This is `proptest_pool.rs`'s reference (`common/pool_reference.rs`),
+//! unchanged, driven through a `TlsPool` with a generated per-thread
+//! capacity, plus a step that gives the thread's cache back mid-run
+//! (`flush_local`, as thread exit does). With one thread the place count
+//! makes every outcome — hit or miss, accepted or pool full, and which buffer
+//! comes back — the plain pool's. Besides the pool's figures, the cache
+//! figures must stay within their bounds.
 //!
 //! The reference tracks, per kind, how many buffers are pooled and every
 //! counter the pool reports; the test holds buffers by value and in guards
@@ -17,473 +18,136 @@
 //!
 //! Cases: 1,000 per variant unless `PROPTEST_CASES` says otherwise.
 
-use std::marker::PhantomData;
+#[path = "common/pool_reference.rs"]
+mod pool_reference;
 
+use pool_reference::{Front, Guard, PoolTest, RefPool, config};
 use proptest::prelude::*;
-use proptest::test_runner::Config;
-use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
+use proptest_state_machine::prop_state_machine;
 use simd_aligned::VecSimd;
 use verified_pools::pool::{
-    Compression, Epoch, KindId, KindStats, PointerNode, PoolConfig, PoolStats, ReturnOutcome,
-    Serialization, Simd, Tagged, Variant,
+    Compression, Epoch, KindId, PointerNode, PoolConfig, ReturnOutcome, Serialization, Simd,
+    Tagged, Variant,
 };
-use verified_pools::tls::{CachedBuf, TlsConfig, TlsPool};
+use verified_pools::tls::{CachedBuf, CachedKind, TlsConfig, TlsPool};
 use wide::f64x4;
 
-fn config() -> Config {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000);
-    Config::with_cases(cases)
-}
-
-// ---------------------------------------------------------------------------
-// Reference
-// ---------------------------------------------------------------------------
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Hold {
-    Value,
-    Guard,
-}
-
-#[derive(Clone, Copy, Debug)]
-enum Release {
-    /// By value (`return_*`) or `PooledBuf::give_back`.
-    GiveBack,
-    /// Guard dropped (by-value buffer: dropped by the user, never returned).
-    Drop,
-    /// `PooledBuf::into_inner`; the buffer is then held by value.
-    TakeOut,
-}
-
-#[derive(Clone, Debug)]
-enum Step {
-    Get(KindId, Hold),
-    Release(usize, Release),
-    /// A buffer the pool never made, of the given size.
-    Foreign(KindId, usize),
-    ResetStats,
-    /// Give this thread's cache back (no visible change).
-    FlushLocal,
-}
-
-#[derive(Clone, Debug, Default)]
-struct RefKind {
-    size: usize,
-    /// Sizes of the pooled buffers, top last: a foreign buffer the window
-    /// accepted is handed out again later, with its own size.
-    pooled: Vec<usize>,
-    /// Signed: foreign returns lower it below zero.
-    in_use: i64,
-    stats: KindStats,
-}
-
-#[derive(Clone, Debug)]
-struct RefPool {
-    config: PoolConfig,
-    per_thread: usize,
-    kinds: [RefKind; 3],
-    /// Kind, how it is held, and its size.
-    held: Vec<(KindId, Hold, usize)>,
-}
-
-fn index(kind: KindId) -> usize {
-    kind as usize
-}
-
-impl RefPool {
-    fn kind(&mut self, kind: KindId) -> &mut RefKind {
-        &mut self.kinds[index(kind)]
+impl<K: CachedKind, V: Variant> Guard for CachedBuf<'static, K, V> {
+    fn give_back(self) -> ReturnOutcome {
+        CachedBuf::give_back(self)
     }
 
-    /// The acceptance rule, stated independently of the pool's code.
-    fn outcome(&self, kind: KindId, size: usize) -> ReturnOutcome {
-        let k = &self.kinds[index(kind)];
-        if 2 * size < k.size {
-            ReturnOutcome::TooSmall
-        } else if size > 2 * k.size {
-            ReturnOutcome::TooLarge
-        } else if k.pooled.len() == self.config.count {
-            ReturnOutcome::PoolFull
-        } else {
-            ReturnOutcome::Accepted
-        }
+    fn into_inner(self) -> K::Buffer {
+        CachedBuf::into_inner(self)
     }
 
-    fn note_return(&mut self, kind: KindId, size: usize) {
-        let outcome = self.outcome(kind, size);
-        let k = self.kind(kind);
-        k.in_use -= 1;
-        k.stats.in_use = k.in_use.max(0) as usize;
-        match outcome {
-            ReturnOutcome::Accepted => {
-                k.pooled.push(size);
-                k.stats.returns_accepted += 1;
-            }
-            ReturnOutcome::TooSmall => k.stats.rejected_too_small += 1,
-            ReturnOutcome::TooLarge => k.stats.rejected_too_large += 1,
-            ReturnOutcome::PoolFull => k.stats.rejected_pool_full += 1,
-        }
-        k.stats.pooled = k.pooled.len();
-    }
-
-    fn stats(&self) -> PoolStats {
-        PoolStats {
-            serialization: self.kinds[0].stats,
-            compression: self.kinds[1].stats,
-            simd: self.kinds[2].stats,
-        }
+    /// `CachedBuf` has no `AsMut`: through `DerefMut`.
+    fn as_mut_buffer(&mut self) -> &mut K::Buffer {
+        self
     }
 }
 
-fn any_kind() -> impl Strategy<Value = KindId> {
-    prop_oneof![
-        Just(KindId::Serialization),
-        Just(KindId::Compression),
-        Just(KindId::Simd)
-    ]
-}
+impl<V: Variant> Front for TlsPool<V> {
+    type SerGuard = CachedBuf<'static, Serialization, V>;
+    type CompGuard = CachedBuf<'static, Compression, V>;
+    type SimdGuard = CachedBuf<'static, Simd, V>;
 
-/// Sizes around the window's edges, plus anything small.
-fn foreign_size(size: usize) -> impl Strategy<Value = usize> {
-    let edges = vec![
-        0,
-        size.div_ceil(2).saturating_sub(1),
-        size.div_ceil(2),
-        size,
-        2 * size,
-        2 * size + 1,
-        4 * size,
-    ];
-    prop_oneof![proptest::sample::select(edges), 0..(3 * size + 2)]
-}
-
-struct PoolRef<V>(PhantomData<V>);
-
-impl<V: Variant> ReferenceStateMachine for PoolRef<V> {
-    type State = RefPool;
-    type Transition = Step;
+    const LOCAL_CACHE: bool = true;
 
     fn init_state() -> BoxedStrategy<RefPool> {
         (1usize..7, 1usize..40, 1usize..40, 1usize..12)
             .prop_flat_map(|(count, s, c, v)| (Just((count, s, c, v)), 1..=count))
             .prop_map(|((count, s, c, v), per_thread)| {
-                let config = PoolConfig {
-                    count,
-                    serialization_size: s,
-                    compression_size: c,
-                    simd_len: v,
-                };
-                let kind = |size| RefKind {
-                    size,
-                    pooled: vec![size; count],
-                    in_use: 0,
-                    stats: KindStats {
-                        fresh_allocations: count,
-                        pooled: count,
-                        ..KindStats::default()
-                    },
-                };
-                RefPool {
-                    config,
-                    per_thread,
-                    kinds: [kind(s), kind(c), kind(v)],
-                    held: Vec::new(),
-                }
+                RefPool::new(count, [s, c, v], Some(per_thread))
             })
             .boxed()
     }
 
-    fn transitions(state: &RefPool) -> BoxedStrategy<Step> {
-        let held = state.held.len().max(1);
-        let sizes = state.kinds.clone();
-        let foreign = any_kind().prop_flat_map(move |kind| {
-            foreign_size(sizes[index(kind)].size).prop_map(move |n| Step::Foreign(kind, n))
-        });
-        let release = prop_oneof![
-            Just(Release::GiveBack),
-            Just(Release::Drop),
-            Just(Release::TakeOut)
-        ];
-        prop_oneof![
-            4 => (any_kind(), prop_oneof![Just(Hold::Value), Just(Hold::Guard)])
-                .prop_map(|(k, h)| Step::Get(k, h)),
-            4 => (0..held, release).prop_map(|(i, r)| Step::Release(i, r)),
-            2 => foreign,
-            1 => Just(Step::ResetStats),
-            1 => Just(Step::FlushLocal),
-        ]
-        .boxed()
-    }
-
-    fn preconditions(state: &RefPool, step: &Step) -> bool {
-        match step {
-            Step::Release(i, _) => *i < state.held.len(),
-            _ => true,
-        }
-    }
-
-    fn apply(mut state: RefPool, step: &Step) -> RefPool {
-        match *step {
-            Step::Get(kind, hold) => {
-                let k = state.kind(kind);
-                let size = match k.pooled.pop() {
-                    Some(size) => {
-                        k.stats.hits += 1;
-                        size
-                    }
-                    None => {
-                        k.stats.misses += 1;
-                        k.stats.fresh_allocations += 1;
-                        k.size
-                    }
-                };
-                k.in_use += 1;
-                k.stats.in_use = k.in_use.max(0) as usize;
-                k.stats.peak_in_use = k.stats.peak_in_use.max(k.stats.in_use);
-                k.stats.pooled = k.pooled.len();
-                state.held.push((kind, hold, size));
-            }
-            Step::Release(i, how) => {
-                let (kind, hold, size) = state.held.remove(i);
-                match (hold, how) {
-                    (_, Release::GiveBack) | (Hold::Guard, Release::Drop) => {
-                        state.note_return(kind, size)
-                    }
-                    // The user drops a by-value buffer: the pool never hears.
-                    (Hold::Value, Release::Drop) => {}
-                    (Hold::Guard, Release::TakeOut) => {
-                        let k = state.kind(kind);
-                        k.in_use -= 1;
-                        k.stats.in_use = k.in_use.max(0) as usize;
-                        k.stats.taken_out += 1;
-                        state.held.push((kind, Hold::Value, size));
-                    }
-                    // Nothing to take out of a by-value buffer: keep it.
-                    (Hold::Value, Release::TakeOut) => state.held.insert(i, (kind, hold, size)),
-                }
-            }
-            Step::Foreign(kind, size) => state.note_return(kind, size),
-            Step::ResetStats => {
-                for k in &mut state.kinds {
-                    k.stats = KindStats {
-                        pooled: k.pooled.len(),
-                        in_use: k.stats.in_use,
-                        peak_in_use: k.stats.in_use,
-                        ..KindStats::default()
-                    };
-                }
-            }
-            Step::FlushLocal => {}
-        }
-        state
-    }
-}
-
-// ---------------------------------------------------------------------------
-// System under test
-// ---------------------------------------------------------------------------
-
-enum Held<V: Variant> {
-    Bytes(KindId, Vec<u8>),
-    Vector(VecSimd<f64x4>),
-    SerGuard(CachedBuf<'static, Serialization, V>),
-    CompGuard(CachedBuf<'static, Compression, V>),
-    SimdGuard(CachedBuf<'static, Simd, V>),
-}
-
-struct Sut<V: Variant> {
-    /// Leaked so guards can borrow it across steps; reclaimed in teardown.
-    pool: &'static TlsPool<V>,
-    held: Vec<Held<V>>,
-    /// The reference before the step being applied (`apply` is handed the
-    /// state after it), to predict each return's outcome.
-    before: RefPool,
-}
-
-/// A buffer just handed out must be cleared and inside the window; then we
-/// scribble on it so the next get of it proves the pool clears again.
-fn check_and_dirty_bytes(buffer: &mut Vec<u8>, expected: usize) {
-    assert!(buffer.is_empty(), "handed out a non-empty Vec");
-    assert_eq!(
-        buffer.capacity(),
-        expected,
-        "not the buffer the model predicts"
-    );
-    buffer.extend(std::iter::repeat_n(0xAB, buffer.capacity()));
-}
-
-fn check_and_dirty_simd(buffer: &mut VecSimd<f64x4>, expected: usize) {
-    assert_eq!(
-        buffer.flat().len(),
-        expected,
-        "not the buffer the model predicts"
-    );
-    assert!(buffer.flat().iter().all(|x| *x == 0.0), "not zero-filled");
-    buffer.flat_mut().fill(7.0);
-}
-
-struct PoolTest<V>(PhantomData<V>);
-
-impl<V: Variant> StateMachineTest for PoolTest<V> {
-    type SystemUnderTest = Sut<V>;
-    type Reference = PoolRef<V>;
-
-    fn init_test(reference: &RefPool) -> Sut<V> {
+    fn build(config: PoolConfig, per_thread: Option<usize>) -> Self {
         let config = TlsConfig {
-            pool: reference.config,
-            per_thread: reference.per_thread,
+            pool: config,
+            per_thread: per_thread.expect("TLS references carry a per-thread capacity"),
         };
-        let pool = TlsPool::<V>::new(config).expect("generated configs are valid");
-        Sut {
-            pool: Box::leak(Box::new(pool)),
-            held: Vec::new(),
-            before: reference.clone(),
-        }
+        TlsPool::new(config).expect("generated configs are valid")
     }
 
-    fn apply(mut sut: Sut<V>, reference: &RefPool, step: Step) -> Sut<V> {
-        let pool = sut.pool;
-        // The size the reference says the buffer just got has.
-        let got = reference.held.last().map_or(0, |h| h.2);
-        match step {
-            Step::Get(kind, Hold::Value) => sut.held.push(match kind {
-                KindId::Serialization => {
-                    let mut b = pool.get_serialization_buffer();
-                    check_and_dirty_bytes(&mut b, got);
-                    Held::Bytes(kind, b)
-                }
-                KindId::Compression => {
-                    let mut b = pool.get_compression_buffer();
-                    check_and_dirty_bytes(&mut b, got);
-                    Held::Bytes(kind, b)
-                }
-                KindId::Simd => {
-                    let mut b = pool.get_simd_buffer();
-                    check_and_dirty_simd(&mut b, got);
-                    Held::Vector(b)
-                }
-            }),
-            Step::Get(kind, Hold::Guard) => sut.held.push(match kind {
-                KindId::Serialization => {
-                    let mut g = pool.guard::<Serialization>();
-                    check_and_dirty_bytes(&mut g, got);
-                    Held::SerGuard(g)
-                }
-                KindId::Compression => {
-                    let mut g = pool.guard::<Compression>();
-                    check_and_dirty_bytes(g.as_mut(), got);
-                    Held::CompGuard(g)
-                }
-                KindId::Simd => {
-                    let mut g = pool.guard::<Simd>();
-                    check_and_dirty_simd(&mut g, got);
-                    Held::SimdGuard(g)
-                }
-            }),
-            Step::Release(i, how) => {
-                let held = sut.held.remove(i);
-                match (held, how) {
-                    (Held::Bytes(kind, b), Release::GiveBack) => {
-                        let expected = sut.before.outcome(kind, b.capacity());
-                        assert_eq!(give_back_bytes(pool, kind, b), expected);
-                    }
-                    (Held::Vector(b), Release::GiveBack) => {
-                        let expected = sut.before.outcome(KindId::Simd, b.flat().len());
-                        assert_eq!(pool.return_simd_buffer(b), expected);
-                    }
-                    (Held::SerGuard(g), Release::GiveBack) => {
-                        let expected = sut.before.outcome(KindId::Serialization, g.capacity());
-                        assert_eq!(g.give_back(), expected);
-                    }
-                    (Held::CompGuard(g), Release::GiveBack) => {
-                        let expected = sut.before.outcome(KindId::Compression, g.capacity());
-                        assert_eq!(g.give_back(), expected);
-                    }
-                    (Held::SimdGuard(g), Release::GiveBack) => {
-                        let expected = sut.before.outcome(KindId::Simd, g.flat().len());
-                        assert_eq!(g.give_back(), expected);
-                    }
-                    (Held::SerGuard(g), Release::TakeOut) => sut
-                        .held
-                        .push(Held::Bytes(KindId::Serialization, g.into_inner())),
-                    (Held::CompGuard(g), Release::TakeOut) => sut
-                        .held
-                        .push(Held::Bytes(KindId::Compression, g.into_inner())),
-                    (Held::SimdGuard(g), Release::TakeOut) => {
-                        sut.held.push(Held::Vector(g.into_inner()))
-                    }
-                    (held @ (Held::Bytes(..) | Held::Vector(_)), Release::TakeOut) => {
-                        sut.held.insert(i, held)
-                    }
-                    (held, Release::Drop) => drop(held),
-                }
-            }
-            Step::Foreign(kind, size) => {
-                let outcome = match kind {
-                    KindId::Simd => pool.return_simd_buffer(VecSimd::with(1.0, size)),
-                    _ => {
-                        let b = Vec::with_capacity(size);
-                        assert_eq!(b.capacity(), size, "allocator rounded a u8 Vec");
-                        give_back_bytes(pool, kind, b)
-                    }
-                };
-                assert_eq!(outcome, sut.before.outcome(kind, size));
-            }
-            Step::ResetStats => pool.reset_stats(),
-            Step::FlushLocal => pool.flush_local(),
-        }
-        sut.before = reference.clone();
-        sut
+    fn get_serialization(&self) -> Vec<u8> {
+        self.get_serialization_buffer()
     }
 
-    fn check_invariants(sut: &Sut<V>, reference: &RefPool) {
-        let stats = sut.pool.stats();
+    fn get_compression(&self) -> Vec<u8> {
+        self.get_compression_buffer()
+    }
+
+    fn get_simd(&self) -> VecSimd<f64x4> {
+        self.get_simd_buffer()
+    }
+
+    fn serialization_guard(&'static self) -> Self::SerGuard {
+        self.guard::<Serialization>()
+    }
+
+    fn compression_guard(&'static self) -> Self::CompGuard {
+        self.guard::<Compression>()
+    }
+
+    fn simd_guard(&'static self) -> Self::SimdGuard {
+        self.guard::<Simd>()
+    }
+
+    fn give_back_serialization(&self, buffer: Vec<u8>) -> ReturnOutcome {
+        self.return_serialization_buffer(buffer)
+    }
+
+    fn give_back_compression(&self, buffer: Vec<u8>) -> ReturnOutcome {
+        self.give_back::<Compression>(buffer)
+    }
+
+    fn give_back_simd(&self, buffer: VecSimd<f64x4>) -> ReturnOutcome {
+        self.return_simd_buffer(buffer)
+    }
+
+    fn reset(&self) {
+        self.reset_stats()
+    }
+
+    fn flush(&self) {
+        self.flush_local()
+    }
+
+    fn check(&self, reference: &RefPool) {
+        let stats = self.stats();
         assert_eq!(stats.pool(), reference.stats());
         assert!(
             stats.threads <= 1 && stats.slots <= 1,
             "one thread, one slot"
         );
+        let per_thread = reference.per_thread.expect("set by init_state");
         for kind in KindId::ALL {
             let s = stats.of(kind);
             assert!(s.pool.pooled <= reference.config.count, "bound exceeded");
             assert!(s.cached <= s.pool.pooled, "more cached than pooled");
             assert!(
-                s.cached + s.reserved <= reference.per_thread,
+                s.cached + s.reserved <= per_thread,
                 "a cache beyond its capacity: {s:?}"
             );
         }
     }
-
-    fn teardown(sut: Sut<V>, _: RefPool) {
-        let Sut { pool, held, .. } = sut;
-        drop(held);
-        // SAFETY: `pool` came from `Box::leak` in `init_test`, and every
-        // guard borrowing it was in `held`, now dropped; nothing else holds
-        // the reference, so reclaiming the box is sound.
-        drop(unsafe { Box::from_raw(pool as *const TlsPool<V> as *mut TlsPool<V>) });
-    }
 }
 
-fn give_back_bytes<V: Variant>(pool: &TlsPool<V>, kind: KindId, b: Vec<u8>) -> ReturnOutcome {
-    match kind {
-        KindId::Serialization => pool.return_serialization_buffer(b),
-        KindId::Compression => pool.give_back::<Compression>(b),
-        KindId::Simd => unreachable!("SIMD buffers are not Vec<u8>"),
-    }
-}
+type TaggedTls = TlsPool<Tagged>;
+type EpochTls = TlsPool<Epoch>;
+type PointerNodeTls = TlsPool<PointerNode>;
 
 prop_state_machine! {
     #![proptest_config(config())]
 
     #[test]
-    fn tls_tagged_matches_pool_reference(sequential 1..64 => PoolTest<Tagged>);
+    fn tls_tagged_matches_pool_reference(sequential 1..64 => PoolTest<TaggedTls>);
 
     #[test]
-    fn tls_epoch_matches_pool_reference(sequential 1..48 => PoolTest<Epoch>);
+    fn tls_epoch_matches_pool_reference(sequential 1..48 => PoolTest<EpochTls>);
 
     #[test]
-    fn tls_pointer_node_matches_pool_reference(sequential 1..48 => PoolTest<PointerNode>);
+    fn tls_pointer_node_matches_pool_reference(sequential 1..48 => PoolTest<PointerNodeTls>);
 }

@@ -93,51 +93,36 @@ fn try_fresh_bytes(size: usize) -> Option<Vec<u8>> {
     Some(buffer)
 }
 
-impl BufferKind for Serialization {
-    type Buffer = Vec<u8>;
-    const ID: KindId = KindId::Serialization;
+/// The two `Vec<u8>` kinds differ only in their identity.
+macro_rules! byte_kind {
+    ($kind:ident) => {
+        impl BufferKind for $kind {
+            type Buffer = Vec<u8>;
+            const ID: KindId = KindId::$kind;
 
-    fn fresh(size: usize) -> Vec<u8> {
-        fresh_bytes(size)
-    }
+            fn fresh(size: usize) -> Vec<u8> {
+                fresh_bytes(size)
+            }
 
-    fn try_fresh(size: usize) -> Option<Vec<u8>> {
-        try_fresh_bytes(size)
-    }
+            fn try_fresh(size: usize) -> Option<Vec<u8>> {
+                try_fresh_bytes(size)
+            }
 
-    #[inline]
-    fn reset(buffer: &mut Vec<u8>) {
-        buffer.clear();
-    }
+            #[inline]
+            fn reset(buffer: &mut Vec<u8>) {
+                buffer.clear();
+            }
 
-    #[inline]
-    fn size_of(buffer: &Vec<u8>) -> usize {
-        buffer.capacity()
-    }
+            #[inline]
+            fn size_of(buffer: &Vec<u8>) -> usize {
+                buffer.capacity()
+            }
+        }
+    };
 }
 
-impl BufferKind for Compression {
-    type Buffer = Vec<u8>;
-    const ID: KindId = KindId::Compression;
-
-    fn fresh(size: usize) -> Vec<u8> {
-        fresh_bytes(size)
-    }
-
-    fn try_fresh(size: usize) -> Option<Vec<u8>> {
-        try_fresh_bytes(size)
-    }
-
-    #[inline]
-    fn reset(buffer: &mut Vec<u8>) {
-        buffer.clear();
-    }
-
-    #[inline]
-    fn size_of(buffer: &Vec<u8>) -> usize {
-        buffer.capacity()
-    }
-}
+byte_kind!(Serialization);
+byte_kind!(Compression);
 
 impl BufferKind for Simd {
     type Buffer = VecSimd<f64x4>;
