@@ -1,4 +1,5 @@
-//! AddressSanitizer stress: every safe free list, the typed pool and the ring
+//! AddressSanitizer stress: every safe free list, the typed pool, the
+//! thread-local front and the ring
 //! on real threads, at least 10^7 operations each, checked for conservation
 //! at the end; plus the seed's multi-popper `pop_shared`, which ASan must
 //! report as a heap-use-after-free.
@@ -32,9 +33,10 @@ use std::sync::{Barrier, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use verified_pools::pool::{BufferPool, PoolConfig, Tagged};
+use verified_pools::pool::{BufferPool, PoolConfig, Serialization, Tagged};
 use verified_pools::ring::{ArcPoolSlice, RingConfig, RingError, RingPool};
 use verified_pools::sync::Arc;
+use verified_pools::tls::{TlsConfig, TlsPool};
 use verified_pools::{EpochStack, FreeList, PointerNodeStack, TaggedStack};
 
 fn env_u64(name: &str, default: u64) -> u64 {
@@ -191,6 +193,88 @@ fn safe_pool_tagged() {
     }
     assert_eq!(gets as u64, steps * threads as u64);
     evidence("pool", "get_return_tagged", 2 * gets as u64, threads, start);
+}
+
+/// The thread-local front: each thread gets and returns through its own
+/// cache, and every fourth step also hands a buffer to the next thread
+/// through a channel, so buffers (and batches, when caches overflow) cross
+/// caches. Threads exit with full caches; once joined (thread-local
+/// destructors have run) every buffer is back: nothing cached, nothing in
+/// use, nothing lost.
+#[test]
+#[ignore = "ASan stress: run by `cargo xtask verify`"]
+fn safe_tls_front() {
+    let start = Instant::now();
+    let threads = threads();
+    let config = TlsConfig {
+        pool: PoolConfig {
+            count: 32,
+            serialization_size: 64,
+            compression_size: 32,
+            simd_len: 8,
+        },
+        per_thread: 8,
+    };
+    let pool = std::sync::Arc::new(TlsPool::<Tagged>::new(config).unwrap());
+    // One get and one return per step.
+    let steps = total_ops().div_ceil(2 * threads as u64);
+    let go = std::sync::Arc::new(Barrier::new(threads));
+    let (senders, receivers): (Vec<_>, Vec<_>) = (0..threads).map(|_| mpsc::channel()).unzip();
+    let workers: Vec<_> = receivers
+        .into_iter()
+        .enumerate()
+        .map(|(t, inbox)| {
+            let (pool, go) = (pool.clone(), go.clone());
+            let next: mpsc::Sender<Vec<u8>> = senders[(t + 1) % threads].clone();
+            thread::spawn(move || {
+                go.wait();
+                for i in 0..steps {
+                    let mut b = pool.get::<Serialization>();
+                    assert!(b.is_empty(), "a pooled buffer comes back cleared");
+                    b.push(t as u8);
+                    if i % 4 == 0 {
+                        // The neighbour returns it into its own cache.
+                        next.send(b).expect("neighbour alive");
+                    } else {
+                        pool.give_back::<Serialization>(b);
+                    }
+                    while let Ok(foreign) = inbox.try_recv() {
+                        pool.give_back::<Serialization>(foreign);
+                    }
+                }
+                drop(next);
+                // Buffers still in flight to us: return them too.
+                go.wait();
+                while let Ok(foreign) = inbox.try_recv() {
+                    pool.give_back::<Serialization>(foreign);
+                }
+            })
+        })
+        .collect();
+    drop(senders);
+    for worker in workers {
+        worker.join().expect("worker panicked");
+    }
+    let stats = pool.stats();
+    let k = stats.serialization;
+    assert_eq!(stats.threads, 0, "every exited thread gave its slot back");
+    assert_eq!(k.cached, 0, "exited threads keep nothing cached");
+    assert_eq!(k.pool.in_use, 0, "every get was returned");
+    assert_eq!(k.pool.gets(), k.pool.returns());
+    assert_eq!(
+        k.pool.pooled + k.pool.returns_rejected(),
+        config.pool.count + k.pool.misses,
+        "conservation"
+    );
+    assert!(k.pool.pooled <= config.pool.count);
+    assert_eq!(k.pool.gets() as u64, steps * threads as u64);
+    evidence(
+        "tls-front",
+        "get_return_cross_thread",
+        2 * k.pool.gets() as u64,
+        threads,
+        start,
+    );
 }
 
 /// One producer allocates stamped slices and hands them, in batches, to
