@@ -220,6 +220,25 @@ def section(d):
             "met" if r2 is not None and r2 <= 0.2 else "missed",
         )
     )
+    front4 = g("pools/4KiB/1t/tagged_tls_front")
+    rf1 = ratio(front4, lin4)
+    rf2 = ratio(front4, sys4)
+    t.append(
+        (
+            "tagged pool through the thread-local front ≤ 0.5× `LinearObjectPool` (4 KiB)",
+            f"{fmt_ns(front4)} vs {fmt_ns(lin4)} ns → {fmt_ratio(rf1)}",
+            "met" if rf1 is not None and rf1 <= 0.5 else "missed",
+        )
+    )
+    t.append(
+        (
+            "(same front, against the targets above) ≤ 1.0× `LinearObjectPool`; ≤ 0.2× glibc",
+            f"{fmt_ratio(rf1)}; {fmt_ratio(rf2)}",
+            ("met" if rf1 is not None and rf1 <= 1.0 else "missed")
+            + "; "
+            + ("met" if rf2 is not None and rf2 <= 0.2 else "missed"),
+        )
+    )
     worst_bbq, worst_seed = None, None
     for n in (1, 2, 4, 8):
         ours = g(f"ring_pool/alloc_sizes/nowrite/ring_borrowed/{n}")
@@ -274,6 +293,7 @@ def section(d):
         ("epoch", "`EpochStack`"),
         ("pointer_node_locked", "`PointerNodeStack` (`FreeList::pop`, single-popper flag)"),
         ("pointer_node_raw", "`PointerNodeStack::pop_shared` (seed's raw pop, one popper)"),
+        ("tls_front", "`TlsPool` get + return, tiny buffer (thread-local front; not a `FreeList`)"),
     ]
     rows = []
     for key, label in names:
@@ -302,6 +322,7 @@ def section(d):
     pool_rows = [
         ("tagged", "`BufferPool<Tagged>` (by value)"),
         ("tagged_guard", "`BufferPool<Tagged>` (guard)"),
+        ("tagged_tls_front", "`TlsPool<Tagged>` (thread-local cache front)"),
         ("epoch", "`BufferPool<Epoch>`"),
         ("pointer_node", "`BufferPool<PointerNode>`"),
         ("lockfree_object_pool_linear", "lockfree-object-pool `LinearObjectPool`"),
