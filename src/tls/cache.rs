@@ -21,7 +21,9 @@
 //! 3. Every buffer in a cache, the depot or the loose list has a size inside
 //!    the kind's window (returns are judged before they are stored).
 //! 4. `items` never reallocates: its capacity is `per_thread` and it never
-//!    holds more than `places ≤ per_thread`.
+//!    holds more than `places ≤ per_thread` (teardown, which frees it,
+//!    sets `places` to 0 with it), so a push after the check `len <
+//!    places` needs no capacity check.
 //!
 //! # Linearization points
 //! * get from the cache / return into a free cached place: the owner's own
@@ -36,7 +38,8 @@
 //!
 //! Counters are owner-written atomics (a `Relaxed` load and store of the
 //! owner's own running total, no RMW), read by `stats()` with `Relaxed`
-//! loads; like the pool's, they are exact at quiescence.
+//! loads; like the pool's, they are exact at quiescence. `accepted` and
+//! each cache's `in_use` are derived (from `returned`), not stored.
 
 use crate::pool::{BufferKind, ReturnOutcome};
 use crate::stack::FreeList;
@@ -105,19 +108,24 @@ impl Counts {
 struct Local<T> {
     items: Vec<T>,
     places: usize,
-    /// Gets minus returns (of any outcome) and take-outs by this cache's
-    /// owners; negative when they return buffers other threads got.
-    in_use: isize,
 }
 
 /// The owner's running totals, for `stats()`. Only the owner writes them
 /// (with [`add`]: a load and a store, no RMW), except `peak`, which
 /// `reset_stats` also stores.
+///
+/// `accepted` is not stored: every return of any outcome and every
+/// take-out adds one to `returned`, and `accepted` is `returned` minus the
+/// other outcomes and take-outs (see [`KindCache::read`]). So a hit and an
+/// accepted return each store one total, and this cache's `in_use` (gets
+/// minus returns and take-outs by its owners; negative when they return
+/// buffers other threads got) is `gets − returned`, with no copy of its own.
 #[derive(Default)]
 struct Published {
     gets: AtomicUsize,
     misses: AtomicUsize,
-    accepted: AtomicUsize,
+    /// Returns of every outcome plus take-outs.
+    returned: AtomicUsize,
     too_small: AtomicUsize,
     too_large: AtomicUsize,
     full: AtomicUsize,
@@ -130,14 +138,17 @@ struct Published {
 }
 
 /// Adds `n` to an owner-written total: a plain load and store, no RMW.
+/// Returns the new total.
 ///
 /// Only the slot's owner calls it (invariant 2), and a new owner is
 /// synchronised with the previous one by the slot's hand-over (claim /
 /// release), so the load sees the latest total and no update is lost.
 #[inline(always)]
-fn add(total: &AtomicUsize, n: usize) {
+fn add(total: &AtomicUsize, n: usize) -> usize {
     // Relaxed (both): statistics only; the owner is the only writer.
-    total.store(total.load(Relaxed).wrapping_add(n), Relaxed);
+    let new = total.load(Relaxed).wrapping_add(n);
+    total.store(new, Relaxed);
+    new
 }
 
 macro_rules! bump {
@@ -168,7 +179,6 @@ impl<K: BufferKind> KindCache<K> {
             local: UnsafeCell::new(Local {
                 items: Vec::with_capacity(per_thread),
                 places: 0,
-                in_use: 0,
             }),
             public: Published::default(),
         }
@@ -192,15 +202,30 @@ impl<K: BufferKind> KindCache<K> {
     pub(crate) fn read(&self) -> CacheReading {
         let p = &self.public;
         // Relaxed (every load here): statistics only; exact at quiescence.
+        let too_small = p.too_small.load(Relaxed);
+        let too_large = p.too_large.load(Relaxed);
+        let full = p.full.load(Relaxed);
+        let taken_out = p.taken_out.load(Relaxed);
+        // `returned ≥` the other four at quiescence (each of their steps
+        // also adds one to `returned`); while the owner runs, a reading may
+        // see one of a pair of stores without the other, so saturate rather
+        // than wrap to a huge figure.
+        let accepted = p
+            .returned
+            .load(Relaxed)
+            .saturating_sub(too_small)
+            .saturating_sub(too_large)
+            .saturating_sub(full)
+            .saturating_sub(taken_out);
         CacheReading {
             counts: Counts {
                 gets: p.gets.load(Relaxed),
                 misses: p.misses.load(Relaxed),
-                accepted: p.accepted.load(Relaxed),
-                too_small: p.too_small.load(Relaxed),
-                too_large: p.too_large.load(Relaxed),
-                full: p.full.load(Relaxed),
-                taken_out: p.taken_out.load(Relaxed),
+                accepted,
+                too_small,
+                too_large,
+                full,
+                taken_out,
                 moved_in: p.moved_in.load(Relaxed),
                 moved_out: p.moved_out.load(Relaxed),
             },
@@ -301,7 +326,8 @@ impl<K: BufferKind> Front<K> {
     /// A cleared buffer for the owner of `cache`.
     ///
     /// The hot path is a pop from the owner's `items`, a clear, one owner
-    /// store of the `gets` total and a compare with the cache's peak. The
+    /// store of the `gets` total and a compare of `gets − returned` (this
+    /// cache's `in_use`) with the cache's peak. The
     /// cold path (`refill_or_miss`) leaves a buffer in `items` rather than
     /// returning one, so the buffer is never written through a return slot
     /// on the hot path (which would cost a store-forwarding stall per get).
@@ -325,11 +351,12 @@ impl<K: BufferKind> Front<K> {
                     unreachable!("refill_or_miss leaves a buffer in the cache")
                 };
                 K::reset(&mut buffer);
-                bump!(public, gets);
-                l.in_use += 1;
+                let gets = bump!(public, gets);
+                // Relaxed: statistics only; the owner is the only writer.
+                let in_use = gets.wrapping_sub(public.returned.load(Relaxed)) as isize;
                 // Relaxed: statistics only (`reset_peak` may store it too).
-                if l.in_use > public.peak.load(Relaxed) as isize {
-                    note_peak(l, public);
+                if in_use > public.peak.load(Relaxed) as isize {
+                    note_peak(in_use, public);
                 }
                 buffer
             })
@@ -390,17 +417,16 @@ impl<K: BufferKind> Front<K> {
         // SAFETY: forwarded from the caller.
         unsafe {
             cache.with_local(|l| {
-                l.in_use -= 1;
                 let public = &cache.public;
                 if size < self.accept_min {
-                    bump!(public, too_small);
+                    reject(public, &public.too_small);
                     ReturnOutcome::TooSmall
                 } else if size > self.accept_max {
-                    bump!(public, too_large);
+                    reject(public, &public.too_large);
                     ReturnOutcome::TooLarge
                 } else if l.items.len() < l.places {
-                    l.items.push(buffer);
-                    bump!(public, accepted);
+                    push_within_capacity(&mut l.items, buffer);
+                    bump!(public, returned);
                     ReturnOutcome::Accepted
                 } else {
                     self.return_needing_place(l, public, loose, buffer)
@@ -434,13 +460,13 @@ impl<K: BufferKind> Front<K> {
         let want = self.depot.batch().min(self.per_thread - l.places);
         let got = self.take_room(want);
         if got == 0 {
-            bump!(public, full);
+            reject(public, &public.full);
             // `buffer` is dropped here: freed, not leaked.
             return ReturnOutcome::PoolFull;
         }
         self.set_places(l, public, l.places + got);
-        l.items.push(buffer);
-        bump!(public, accepted);
+        push_within_capacity(&mut l.items, buffer);
+        bump!(public, returned);
         ReturnOutcome::Accepted
     }
 
@@ -451,9 +477,8 @@ impl<K: BufferKind> Front<K> {
     pub(crate) unsafe fn note_taken_out(&self, cache: &KindCache<K>) {
         // SAFETY: forwarded from the caller.
         unsafe {
-            cache.with_local(|l| {
-                l.in_use -= 1;
-                bump!(cache.public, taken_out);
+            cache.with_local(|_| {
+                reject(&cache.public, &cache.public.taken_out);
             })
         }
     }
@@ -476,8 +501,9 @@ impl<K: BufferKind> Front<K> {
                 let public = &cache.public;
                 if closed {
                     // Nobody will read these stats again; the buffers are
-                    // freed here.
+                    // freed here (`places` with them: invariant 4).
                     l.items = Vec::new();
+                    l.places = 0;
                     return;
                 }
                 let n = l.items.len();
@@ -508,16 +534,49 @@ impl<K: BufferKind> Front<K> {
     /// The calling thread owns `cache` (won the slot's state CAS).
     pub(crate) unsafe fn discard(&self, cache: &KindCache<K>) {
         // SAFETY: forwarded from the caller.
-        unsafe { cache.with_local(|l| l.items = Vec::new()) }
+        unsafe {
+            cache.with_local(|l| {
+                // `places` with the buffers: invariant 4.
+                l.items = Vec::new();
+                l.places = 0;
+            })
+        }
     }
 }
 
 /// A new high-water mark of this cache's `in_use` (positive here).
 #[cold]
 #[inline(never)]
-fn note_peak<T>(l: &Local<T>, public: &Published) {
+fn note_peak(in_use: isize, public: &Published) {
     // Relaxed: statistics only.
-    public.peak.store(l.in_use as usize, Relaxed);
+    public.peak.store(in_use as usize, Relaxed);
+}
+
+/// Counts a return that the cache did not keep (or a take-out) in `total`
+/// and in `returned`. Owner only, like [`add`].
+#[cold]
+#[inline(never)]
+fn reject(public: &Published, total: &AtomicUsize) {
+    add(total, 1);
+    add(&public.returned, 1);
+}
+
+/// Pushes onto a cache's `items` without `Vec::push`'s capacity check.
+///
+/// The caller has checked `items.len() < places` (`give_back`), or made it
+/// so (`return_needing_place`: flush if full, then a place grant), and
+/// `places ≤ items.capacity()` (invariant 4).
+#[inline(always)]
+fn push_within_capacity<T>(items: &mut Vec<T>, value: T) {
+    let len = items.len();
+    debug_assert!(len < items.capacity());
+    // SAFETY: `len < places ≤ capacity` (the caller's check and invariant
+    // 4), so the element at `len` is allocated and uninitialised; after the
+    // write, `set_len(len + 1)` covers exactly the initialised elements.
+    unsafe {
+        items.as_mut_ptr().add(len).write(value);
+        items.set_len(len + 1);
+    }
 }
 
 /// Pushes onto the loose list. The place count guarantees a place (invariant
