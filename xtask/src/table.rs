@@ -288,11 +288,7 @@ impl Table {
         let mut out = Vec::new();
         for (key, title) in &self.rows {
             for c in CHECKERS {
-                let cell = self
-                    .cells
-                    .get(&(key.clone(), c))
-                    .cloned()
-                    .unwrap_or_default();
+                let cell = self.cell_or_empty(key, c);
                 out.push((key.clone(), title.clone(), c, cell));
             }
         }
@@ -327,16 +323,20 @@ impl Table {
         for (key, title) in &self.rows {
             let _ = write!(s, "| {title} |");
             for c in CHECKERS {
-                let cell = self
-                    .cells
-                    .get(&(key.clone(), c))
-                    .cloned()
-                    .unwrap_or_default();
+                let cell = self.cell_or_empty(key, c);
                 let _ = write!(s, " {} |", cell.text().replace('|', "/"));
             }
             s.push('\n');
         }
         s
+    }
+
+    /// The cell at (`key`, `c`), or an empty one if nothing was recorded.
+    fn cell_or_empty(&self, key: &str, c: Checker) -> Cell {
+        self.cells
+            .get(&(key.to_string(), c))
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// The table for a terminal: one block per algorithm, one line per
@@ -346,11 +346,7 @@ impl Table {
         for (key, title) in &self.rows {
             let _ = writeln!(s, "{title}");
             for c in CHECKERS {
-                let cell = self
-                    .cells
-                    .get(&(key.clone(), c))
-                    .cloned()
-                    .unwrap_or_default();
+                let cell = self.cell_or_empty(key, c);
                 let mark = match cell.status() {
                     Status::Pass | Status::BugFound => "ok  ",
                     Status::Fail => "FAIL",
@@ -376,11 +372,7 @@ impl Table {
                 json_str(title)
             );
             for c in CHECKERS {
-                let cell = self
-                    .cells
-                    .get(&(key.clone(), c))
-                    .cloned()
-                    .unwrap_or_default();
+                let cell = self.cell_or_empty(key, c);
                 let status = match cell.status() {
                     Status::Pass => "pass",
                     Status::BugFound => "bug_found",
