@@ -2,8 +2,9 @@
 //! three threads, for every free-list variant. Iterations per test: env
 //! `SHUTTLE_ITERATIONS`, default 10,000.
 //!
-//! `CARGO_TARGET_DIR=target/shuttle cargo test --release --features shuttle \
+//! `RUSTFLAGS="--cfg shuttle" CARGO_TARGET_DIR=target/shuttle cargo test --release \
 //!  --test shuttle_pool -- --nocapture`
+#![cfg(shuttle)]
 
 #[path = "scenarios/pool.rs"]
 mod scenarios;

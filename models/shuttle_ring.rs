@@ -3,9 +3,10 @@
 //! release negative model, which shuttle must catch.
 //!
 //! ```text
-//! CARGO_TARGET_DIR=target/shuttle cargo test --release --features shuttle \
+//! RUSTFLAGS="--cfg shuttle" CARGO_TARGET_DIR=target/shuttle cargo test --release \
 //!     --test shuttle_ring -- --nocapture
 //! ```
+#![cfg(shuttle)]
 
 #[path = "scenarios/ring.rs"]
 mod scenarios;

@@ -2,8 +2,9 @@
 //! `SHUTTLE_ITERATIONS` each (default 10,000). A failure prints a schedule
 //! that `shuttle::replay` reproduces (see README.md).
 //!
-//! Run: `CARGO_TARGET_DIR=target/shuttle cargo test --release --features shuttle \
+//! Run: `RUSTFLAGS="--cfg shuttle" CARGO_TARGET_DIR=target/shuttle cargo test --release \
 //!       --test shuttle_stacks -- --nocapture`
+#![cfg(shuttle)]
 
 #[path = "scenarios/stacks.rs"]
 mod scenarios;

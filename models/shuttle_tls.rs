@@ -4,8 +4,9 @@
 //! `thread_local!`), not by OS thread. Iterations: `SHUTTLE_ITERATIONS`
 //! (default 10,000).
 //!
-//! `CARGO_TARGET_DIR=target/shuttle cargo test --release --features shuttle \
+//! `RUSTFLAGS="--cfg shuttle" CARGO_TARGET_DIR=target/shuttle cargo test --release \
 //!  --test shuttle_tls -- --nocapture`
+#![cfg(shuttle)]
 
 #[path = "scenarios/tls.rs"]
 mod scenarios;

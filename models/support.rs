@@ -48,7 +48,7 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 }
 
 /// Runs `f` with the mutant `site` switched on, if any.
-#[cfg(any(loom, feature = "shuttle"))]
+#[cfg(any(loom, shuttle))]
 fn with_optional_mutant<R>(site: Option<&'static str>, f: impl FnOnce() -> R) -> R {
     match site {
         Some(site) => verified_pools::sync::mutation::with_mutant(site, f),
@@ -178,7 +178,7 @@ pub mod loom_run {
     }
 }
 
-#[cfg(feature = "shuttle")]
+#[cfg(shuttle)]
 pub mod shuttle_run {
     use super::*;
 

@@ -2,7 +2,7 @@
 //!
 //! All atomics, cells, threads and node memory go through [`sync`], so the
 //! same code runs under `std`, loom (`RUSTFLAGS="--cfg loom --cfg
-//! crossbeam_loom"`) and shuttle (`--features shuttle`). See `DESIGN.md` for
+//! crossbeam_loom"`) and shuttle (`RUSTFLAGS="--cfg shuttle"`). See `DESIGN.md` for
 //! each algorithm's invariants, linearization points and orderings, and
 //! `README.md` for the commands that check them.
 //!

@@ -7,7 +7,7 @@
 //! |-----------------------------------|--------------------------------------------|
 //! | default                           | `std` (and `crossbeam-epoch` as published) |
 //! | `RUSTFLAGS="--cfg loom --cfg crossbeam_loom"` | `loom`: exhaustive, C11-style weak memory |
-//! | `--features shuttle`              | `shuttle`: random and PCT schedules        |
+//! | `RUSTFLAGS="--cfg shuttle"`       | `shuttle`: random and PCT schedules        |
 //!
 //! No other file in `src/` names `std::sync::atomic`, `loom` or `shuttle`.
 //!
@@ -25,14 +25,14 @@
 //!   site to `Relaxed` and assert the checker notices; under `std`
 //!   [`mutation::ord`] is the identity.
 
-#[cfg(all(loom, feature = "shuttle"))]
+#[cfg(all(loom, shuttle))]
 compile_error!(
-    "verified-pools: `--cfg loom` and the `shuttle` feature are mutually exclusive; \
+    "verified-pools: `--cfg loom` and `--cfg shuttle` are mutually exclusive; \
      build the loom tier and the shuttle tier separately (see README.md)"
 );
 
 /// True when the crate is built for a model checker (loom or shuttle).
-pub const MODEL_BUILD: bool = cfg!(any(loom, feature = "shuttle"));
+pub const MODEL_BUILD: bool = cfg!(any(loom, shuttle));
 
 // ---------------------------------------------------------------------------
 // Atomics, Arc, threads
@@ -45,16 +45,16 @@ pub use loom::sync::atomic::{
     AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
 };
 
-#[cfg(all(feature = "shuttle", not(loom)))]
+#[cfg(all(shuttle, not(loom)))]
 pub use shuttle::sync::Arc;
-#[cfg(all(feature = "shuttle", not(loom)))]
+#[cfg(all(shuttle, not(loom)))]
 pub use shuttle::sync::atomic::{
     AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
 };
 
-#[cfg(not(any(loom, feature = "shuttle")))]
+#[cfg(not(any(loom, shuttle)))]
 pub use std::sync::Arc;
-#[cfg(not(any(loom, feature = "shuttle")))]
+#[cfg(not(any(loom, shuttle)))]
 pub use std::sync::atomic::{
     AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
 };
@@ -63,9 +63,9 @@ pub use std::sync::atomic::{
 pub mod thread {
     #[cfg(loom)]
     pub use loom::thread::{JoinHandle, spawn, yield_now};
-    #[cfg(all(feature = "shuttle", not(loom)))]
+    #[cfg(all(shuttle, not(loom)))]
     pub use shuttle::thread::{JoinHandle, spawn, yield_now};
-    #[cfg(not(any(loom, feature = "shuttle")))]
+    #[cfg(not(any(loom, shuttle)))]
     pub use std::thread::{JoinHandle, spawn, yield_now};
 }
 
@@ -77,9 +77,9 @@ pub mod thread {
 pub fn spin_loop() {
     #[cfg(loom)]
     loom::thread::yield_now();
-    #[cfg(all(feature = "shuttle", not(loom)))]
+    #[cfg(all(shuttle, not(loom)))]
     shuttle::thread::yield_now();
-    #[cfg(not(any(loom, feature = "shuttle")))]
+    #[cfg(not(any(loom, shuttle)))]
     core::hint::spin_loop();
 }
 
@@ -87,7 +87,7 @@ pub fn spin_loop() {
 /// `std`; a plain yield under the models).
 #[derive(Default)]
 pub struct Backoff {
-    #[cfg(not(any(loom, feature = "shuttle")))]
+    #[cfg(not(any(loom, shuttle)))]
     inner: crossbeam_utils::Backoff,
 }
 
@@ -101,9 +101,9 @@ impl Backoff {
     /// Called after a failed CAS: spins a little longer each time.
     #[inline]
     pub fn spin(&self) {
-        #[cfg(not(any(loom, feature = "shuttle")))]
+        #[cfg(not(any(loom, shuttle)))]
         self.inner.spin();
-        #[cfg(any(loom, feature = "shuttle"))]
+        #[cfg(any(loom, shuttle))]
         spin_loop();
     }
 }
@@ -198,7 +198,7 @@ impl<T> Track<T> {
 /// between them; there each stack owns a `Collector` and every operation
 /// registers a fresh handle, which is a valid (stricter) use of the API.
 pub struct EpochDomain {
-    #[cfg(all(feature = "shuttle", not(loom)))]
+    #[cfg(all(shuttle, not(loom)))]
     collector: crossbeam_epoch::Collector,
 }
 
@@ -207,7 +207,7 @@ impl EpochDomain {
     #[inline]
     pub fn new() -> Self {
         Self {
-            #[cfg(all(feature = "shuttle", not(loom)))]
+            #[cfg(all(shuttle, not(loom)))]
             collector: crossbeam_epoch::Collector::new(),
         }
     }
@@ -216,9 +216,9 @@ impl EpochDomain {
     /// while the guard lives.
     #[inline]
     pub fn pin(&self) -> crossbeam_epoch::Guard {
-        #[cfg(all(feature = "shuttle", not(loom)))]
+        #[cfg(all(shuttle, not(loom)))]
         return self.collector.register().pin();
-        #[cfg(not(all(feature = "shuttle", not(loom))))]
+        #[cfg(not(all(shuttle, not(loom))))]
         crossbeam_epoch::pin()
     }
 }
@@ -244,7 +244,7 @@ pub mod node {
     /// The panic message fragment the negative models look for.
     pub const USE_AFTER_FREE: &str = "use-after-free";
 
-    #[cfg(any(loom, feature = "shuttle"))]
+    #[cfg(any(loom, shuttle))]
     #[repr(C)]
     struct Quarantined<T> {
         // First field of a repr(C) struct: a pointer to the node is a pointer
@@ -256,7 +256,7 @@ pub mod node {
     /// Moves `value` to the heap and returns its raw pointer.
     #[inline]
     pub fn alloc<T>(value: T) -> *mut T {
-        #[cfg(any(loom, feature = "shuttle"))]
+        #[cfg(any(loom, shuttle))]
         {
             let boxed = Box::new(Quarantined {
                 value,
@@ -264,7 +264,7 @@ pub mod node {
             });
             Box::into_raw(boxed).cast::<T>()
         }
-        #[cfg(not(any(loom, feature = "shuttle")))]
+        #[cfg(not(any(loom, shuttle)))]
         Box::into_raw(Box::new(value))
     }
 
@@ -276,7 +276,7 @@ pub mod node {
     /// panics instead of being undefined.
     #[inline]
     pub unsafe fn free<T>(ptr: *mut T) {
-        #[cfg(any(loom, feature = "shuttle"))]
+        #[cfg(any(loom, shuttle))]
         {
             // SAFETY: `ptr` points at the first field of a live
             // `Quarantined<T>` (quarantined memory is never deallocated).
@@ -287,7 +287,7 @@ pub mod node {
             // objects for the checker) and the allocation is leaked: the
             // address is never handed out again.
         }
-        #[cfg(not(any(loom, feature = "shuttle")))]
+        #[cfg(not(any(loom, shuttle)))]
         // SAFETY: the caller guarantees `ptr` came from `alloc` (a `Box`) and
         // is freed exactly once.
         drop(unsafe { Box::from_raw(ptr) });
@@ -300,7 +300,7 @@ pub mod node {
     /// under the models reading a freed node panics with `use-after-free`.
     #[inline]
     pub unsafe fn with<T, R>(ptr: *mut T, read: impl FnOnce(&T) -> R) -> R {
-        #[cfg(any(loom, feature = "shuttle"))]
+        #[cfg(any(loom, shuttle))]
         {
             // SAFETY: quarantined memory is never deallocated, so the header
             // stays readable even after `free`.
@@ -315,7 +315,7 @@ pub mod node {
             check();
             out
         }
-        #[cfg(not(any(loom, feature = "shuttle")))]
+        #[cfg(not(any(loom, shuttle)))]
         // SAFETY: the caller guarantees the node is live.
         read(unsafe { &*ptr })
     }
@@ -337,10 +337,10 @@ pub mod node {
 pub mod mutation {
     use super::Ordering;
 
-    #[cfg(any(loom, feature = "shuttle"))]
+    #[cfg(any(loom, shuttle))]
     static ACTIVE: std::sync::Mutex<Option<&'static str>> = std::sync::Mutex::new(None);
 
-    #[cfg(any(loom, feature = "shuttle"))]
+    #[cfg(any(loom, shuttle))]
     fn active() -> Option<&'static str> {
         *ACTIVE.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -349,7 +349,7 @@ pub mod mutation {
     /// weakened `site`, in which case `Relaxed`.
     #[inline(always)]
     pub fn ord(ordering: Ordering, site: &'static str) -> Ordering {
-        #[cfg(any(loom, feature = "shuttle"))]
+        #[cfg(any(loom, shuttle))]
         if active() == Some(site) {
             return Ordering::Relaxed;
         }
@@ -360,9 +360,9 @@ pub mod mutation {
     /// Whether the behaviour mutant `site` is switched on (never under `std`).
     #[inline(always)]
     pub fn is_active(site: &'static str) -> bool {
-        #[cfg(any(loom, feature = "shuttle"))]
+        #[cfg(any(loom, shuttle))]
         return active() == Some(site);
-        #[cfg(not(any(loom, feature = "shuttle")))]
+        #[cfg(not(any(loom, shuttle)))]
         {
             let _ = site;
             false
@@ -372,7 +372,7 @@ pub mod mutation {
     /// Runs `f` with `site` weakened; the mutant is cleared afterwards, even
     /// if `f` panics. Only for model builds, and callers must not run two
     /// mutants at once (the mutation test binary serialises its tests).
-    #[cfg(any(loom, feature = "shuttle"))]
+    #[cfg(any(loom, shuttle))]
     pub fn with_mutant<R>(site: &'static str, f: impl FnOnce() -> R) -> R {
         struct Clear;
         impl Drop for Clear {
@@ -403,7 +403,7 @@ pub mod mutation {
 /// `with` / `try_with`, which all three `LocalKey`s provide.
 #[cfg(loom)]
 pub use loom::thread_local;
-#[cfg(all(feature = "shuttle", not(loom)))]
+#[cfg(all(shuttle, not(loom)))]
 pub use shuttle::thread_local;
-#[cfg(not(any(loom, feature = "shuttle")))]
+#[cfg(not(any(loom, shuttle)))]
 pub use std::thread_local;

@@ -26,7 +26,7 @@
 #![allow(unexpected_cfgs)]
 // `asan_stress`, set only in ASan builds
 // Real threads and the real allocator only: not under the model checkers.
-#![cfg(not(any(loom, feature = "shuttle")))]
+#![cfg(not(any(loom, shuttle)))]
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Barrier, mpsc};
