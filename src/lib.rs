@@ -1,8 +1,9 @@
 //! Lock-free buffer pools whose every concurrent line is model-checked.
 //!
-//! All atomics, cells, threads and node memory go through [`sync`], so the
-//! same code runs under `std`, loom (`RUSTFLAGS="--cfg loom --cfg
-//! crossbeam_loom"`) and shuttle (`RUSTFLAGS="--cfg shuttle"`). See `DESIGN.md` for
+//! All atomics, cells, threads and node memory go through one shim (the
+//! crate-private module `sync`), so the same code runs under `std`, loom
+//! (`RUSTFLAGS="--cfg loom --cfg crossbeam_loom"`) and shuttle
+//! (`RUSTFLAGS="--cfg shuttle"`). See `DESIGN.md` for
 //! each algorithm's invariants, linearization points and orderings, and
 //! `README.md` for the commands that check them.
 //!
@@ -34,7 +35,12 @@
 pub mod pool;
 pub mod ring;
 pub mod stack;
+// The shim: private to the crate in a normal build; public under the model
+// cfgs, where the models (separate test crates) drive its model-only items.
+#[cfg(any(loom, shuttle))]
 pub mod sync;
+#[cfg(not(any(loom, shuttle)))]
+pub(crate) mod sync;
 pub mod tls;
 
 pub use pool::{BufferPool, PoolConfig, PooledBuf};

@@ -33,9 +33,9 @@ use std::sync::{Barrier, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
 use verified_pools::pool::{BufferPool, PoolConfig, Serialization, Tagged};
 use verified_pools::ring::{ArcPoolSlice, RingConfig, RingError, RingPool};
-use verified_pools::sync::Arc;
 use verified_pools::tls::{TlsConfig, TlsPool};
 use verified_pools::{EpochStack, FreeList, PointerNodeStack, TaggedStack};
 

@@ -6,14 +6,16 @@
 //! end the ring must drain to empty.
 //!
 //! `PROPTEST_CASES` overrides the default of 1,000 cases.
+// Real threads with std's `Arc`: std builds only.
+#![cfg(not(any(loom, shuttle)))]
 
 use std::collections::VecDeque;
 
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
+use std::sync::Arc;
 use verified_pools::ring::{ArcPoolSlice, ArcProducer, RingConfig, RingError, RingPool};
-use verified_pools::sync::Arc;
 
 #[derive(Clone, Debug)]
 struct Span {

@@ -1,10 +1,12 @@
 //! Every typed error of the ring, the two handle flavours' lifetimes, and
 //! the memory options.
+// Real threads with std's `Arc`: std builds only.
+#![cfg(not(any(loom, shuttle)))]
 
+use std::sync::Arc;
 use verified_pools::ring::{
     ConfigError, HugePages, MemoryError, PoolSlice, RingConfig, RingError, RingPool, Workload,
 };
-use verified_pools::sync::Arc;
 
 fn pool(dim: usize, cap: usize, max: usize) -> RingPool {
     RingPool::new(RingConfig::new(dim, cap, max)).expect("valid config")

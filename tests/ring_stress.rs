@@ -1,6 +1,8 @@
 //! The shared scenarios on real threads, a longer producer/two-dropper
 //! stress with out-of-order drops, and a rough alloc+drop timing (printed
 //! with `--nocapture`; nothing here asserts on time).
+// Real threads with std's `Arc`: std builds only.
+#![cfg(not(any(loom, shuttle)))]
 
 #[path = "../models/scenarios/ring.rs"]
 mod scenarios;
@@ -8,8 +10,8 @@ mod scenarios;
 use std::sync::mpsc;
 use std::time::Instant;
 
+use std::sync::Arc;
 use verified_pools::ring::{ArcPoolSlice, RingConfig, RingError, RingPool};
-use verified_pools::sync::Arc;
 
 #[test]
 fn scenarios_on_real_threads() {

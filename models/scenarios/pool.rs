@@ -1,6 +1,6 @@
 //! Pool scenarios shared by the loom, shuttle and std-thread harnesses.
 //!
-//! Only `verified_pools::sync::{thread, Arc}` is used for concurrency, so the
+//! Only `backend::{thread, Arc}` is used for concurrency, so the
 //! same code runs under `loom::model`, shuttle's schedulers and real threads.
 //!
 //! Each worker gets and returns buffers through guards and by value, marks
@@ -17,7 +17,9 @@ use verified_pools::FreeList;
 use verified_pools::pool::{
     BufferKind, BufferPool, KindStats, PoolConfig, ReturnOutcome, Serialization, Simd, Variant,
 };
-use verified_pools::sync::{Arc, thread};
+mod backend;
+
+use backend::{Arc, thread};
 
 /// Tiny buffers and a bound of 2, so two busy threads overflow it.
 pub fn tiny_config() -> PoolConfig {

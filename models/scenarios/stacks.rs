@@ -9,7 +9,11 @@
 
 use std::collections::VecDeque;
 
-use verified_pools::sync::{Arc, Track, thread};
+mod backend;
+
+use backend::{Arc, thread};
+#[cfg(loom)]
+use verified_pools::sync::Track;
 use verified_pools::{FreeList, PointerNodeStack};
 
 /// Panic fragment: the same item was handed out twice.
@@ -151,6 +155,7 @@ impl Item for u32 {
 }
 
 /// Under loom a `Track` that is never dropped is reported as a leak.
+#[cfg(loom)]
 impl Item for Track<usize> {
     fn make(id: usize) -> Self {
         Track::new(id)

@@ -1,6 +1,6 @@
 //! Cache-front scenarios shared by the loom, shuttle and std-thread harnesses.
 //!
-//! Only `verified_pools::sync::{thread, Arc}` is used for concurrency, so the
+//! Only `backend::{thread, Arc}` is used for concurrency, so the
 //! same code runs under `loom::model`, shuttle's schedulers and real threads.
 //!
 //! Workers mark every buffer they hold with their id and check the mark
@@ -15,7 +15,9 @@
 #![allow(dead_code)] // each harness uses a subset
 
 use verified_pools::pool::{PoolConfig, ReturnOutcome, Serialization, Tagged};
-use verified_pools::sync::{Arc, thread};
+mod backend;
+
+use backend::{Arc, thread};
 use verified_pools::tls::{TlsConfig, TlsPool};
 
 /// Tiny buffers, a bound of `count`, caches of two (batches of one).

@@ -20,7 +20,7 @@
  *                       writes, the slice hand-off) go through its own FIFO
  *                       store buffer, drained by a Flusher process; loads see
  *                       the thread's own newest buffered store first.
- *   -DFIFO_RELEASE      the "ring.fifo_release" mutant: a drop advances a
+ *   -DFIFO_RELEASE      the "ring.release.fifo" mutant: a drop advances a
  *                       shared read cursor by its own length (must fail)
  *   -DRELAXED_RELEASE   "ring.release.store" weakened to Relaxed: the
  *                       RELEASED store may become visible before the
@@ -50,7 +50,7 @@
 #define HAND     (2 * CAP)     /* store-buffer address: the hand-off queue */
 
 byte hdr[CAP];                 /* RingPool::headers: len << 1 | RELEASED */
-byte fifo_read;                /* RingPool::fifo_read (FIFO mutant only) */
+byte fifo_read;                /* FifoCursor::read (FIFO mutant only) */
 byte vowner[CAP];              /* ghost: serial of the live slice, or 0 */
 byte sfirst[NALLOC + 1];       /* ghost: Slice::first, by serial */
 byte slen[NALLOC + 1];         /* ghost: Slice::len, by serial */
@@ -140,7 +140,7 @@ inline handoff(s) { st(PROD, HAND, s) }       /* ordered after earlier stores */
  * line numbers in trails would shift, and trail.awk relies on them.) */
 #ifdef FIFO_RELEASE
 inline reclaim() {
-  /*@ pool.rs reclaim (FIFO mutant): pool.fifo_read.load(SeqCst) */
+  /*@ fifo_mutant.rs FifoCursor::reclaim: read.fetch_add(0, SeqCst) */
   d_step {
     to = (fifo_read < wpos -> fifo_read : wpos);
     by = (to > rpos -> to - rpos : 0);
@@ -149,7 +149,7 @@ inline reclaim() {
 }
 /* pool.rs alloc_in (FIFO mutant): a pad advances the shared cursor too */
 inline pad_fifo() {
-  /*@ pool.rs alloc_in (FIFO mutant): fifo_read.fetch_add(pad, SeqCst) */
+  /*@ fifo_mutant.rs FifoCursor::on_pad: read.fetch_add(pad, SeqCst) */
   atomic { drain(PROD) -> fifo_read = fifo_read + pad }
 }
 #else
@@ -240,7 +240,7 @@ proctype Producer() {
 /* slice.rs Slice::drop: the release itself */
 #ifdef FIFO_RELEASE
 inline release(s) {
-  /*@ slice.rs Slice::drop (FIFO mutant): fifo_read.fetch_add(len, SeqCst) */
+  /*@ fifo_mutant.rs FifoCursor::release: read.fetch_add(len, SeqCst) */
   atomic { drain(me) -> fifo_read = fifo_read + slen[s] }
 }
 #else

@@ -56,8 +56,11 @@ mod storage;
 
 pub use config::{HugePages, MAX_CAPACITY_VECTORS, RingConfig, Workload};
 pub use error::{ConfigError, MemoryError, OldestLive, RingError};
+#[cfg(any(loom, shuttle))]
+pub use pool::fifo_mutant::FIFO_RELEASE;
 pub use pool::{RingPool, RingProducer, RingStats};
 pub use slice::Slice;
+#[cfg(any(loom, shuttle))]
 pub use storage::LIVE_OVERWRITE;
 
 use crate::sync::Arc;
@@ -72,10 +75,6 @@ pub type PoolSlice<'ring> = Slice<&'ring RingPool>;
 pub type ArcProducer = RingProducer<Arc<RingPool>>;
 /// A slice that holds an `Arc` of the pool.
 pub type ArcPoolSlice = Slice<Arc<RingPool>>;
-
-/// The behaviour-mutant name: release by advancing a shared read cursor by
-/// the slice's length (the seed's FIFO assumption). Never active under std.
-pub const FIFO_RELEASE: &str = "ring.fifo_release";
 
 /// Header bit: the span is released.
 pub(crate) const RELEASED: u32 = 1;

@@ -5,9 +5,13 @@ use super::config::RingConfig;
 use super::error::{OldestLive, RingError};
 use super::slice::Slice;
 use super::storage::Region;
-use super::{FIFO_RELEASE, RELEASED, RingRef, header_len};
-use crate::sync::mutation::{is_active, ord};
-use crate::sync::{Arc, AtomicBool, AtomicU32, AtomicU64, Ordering::*, UnsafeCell};
+use super::{RELEASED, RingRef, header_len};
+use crate::sync::mutation::ord;
+use crate::sync::{Arc, AtomicBool, AtomicU32, Ordering::*, UnsafeCell};
+
+#[path = "fifo_mutant.rs"]
+pub(crate) mod fifo_mutant;
+use fifo_mutant::FifoCursor;
 
 /// The producer's private cursor state. Only the holder of the producer
 /// handle touches it (the `producer_taken` flag makes that one thread at a
@@ -86,9 +90,9 @@ pub struct RingPool {
     pub(crate) region: Region,
     producer_taken: AtomicBool,
     state: UnsafeCell<ProducerState>,
-    /// Only used by the FIFO-release mutant (the seed's protocol, in which a
-    /// drop advances a shared read cursor by its own length).
-    pub(crate) fifo_read: AtomicU64,
+    /// The FIFO-release mutant's shared cursor (model builds only; empty
+    /// under std).
+    pub(crate) fifo: FifoCursor,
 }
 
 // SAFETY: the header atomics are shared by design; the producer state is only
@@ -123,7 +127,7 @@ impl RingPool {
                     ..RingStats::default()
                 },
             }),
-            fifo_read: AtomicU64::new(0),
+            fifo: FifoCursor::default(),
         })
     }
 
@@ -154,7 +158,7 @@ impl RingPool {
     ///
     /// ```
     /// use verified_pools::ring::{RingConfig, RingPool};
-    /// use verified_pools::sync::Arc;
+    /// use std::sync::Arc;
     ///
     /// let pool = Arc::new(RingPool::new(RingConfig::new(2, 16, 4)).unwrap());
     /// let mut producer = RingPool::arc_producer(&pool).unwrap();
@@ -297,15 +301,7 @@ fn advance(idx: usize, by: usize, cap: usize) -> usize {
 #[inline]
 fn reclaim(pool: &RingPool, st: &mut ProducerState) -> usize {
     let before = st.read_pos;
-    if is_active(FIFO_RELEASE) {
-        // The seed's protocol, as a mutant: drops advanced a shared cursor.
-        // (An RMW, so the mutant always sees the newest cursor: the bug it
-        // shows is the FIFO assumption itself, not a stale read.)
-        let to = pool.fifo_read.fetch_add(0, SeqCst).min(st.write_pos);
-        let by = to.saturating_sub(st.read_pos) as usize;
-        st.read_pos += by as u64;
-        st.read_idx = advance(st.read_idx, by % pool.capacity, pool.capacity);
-    } else {
+    if !pool.fifo.reclaim(st, pool.capacity) {
         while st.read_pos < st.write_pos {
             // Acquire: pairs with the dropper's Release store of RELEASED, so
             // everything the slice's owner did to its vectors happens-before
@@ -318,12 +314,12 @@ fn reclaim(pool: &RingPool, st: &mut ProducerState) -> usize {
             st.read_pos += len as u64;
             st.read_idx = advance(st.read_idx, len, pool.capacity);
         }
-    }
-    if st.read_pos == st.write_pos && !is_active(FIFO_RELEASE) {
-        // Empty: rewind, so any valid request fits and hot data stays at the
-        // front of the region.
-        st.read_idx = 0;
-        st.write_idx = 0;
+        if st.read_pos == st.write_pos {
+            // Empty: rewind, so any valid request fits and hot data stays at
+            // the front of the region.
+            st.read_idx = 0;
+            st.write_idx = 0;
+        }
     }
     (st.read_pos - before) as usize
 }
@@ -383,9 +379,7 @@ fn alloc_in(pool: &RingPool, st: &mut ProducerState, n: usize) -> Option<usize> 
         // Relaxed: a pad is released at birth and read back only by this
         // producer (program order).
         pool.headers[st.write_idx].store((pad as u32) << 1 | RELEASED, Relaxed);
-        if is_active(FIFO_RELEASE) {
-            pool.fifo_read.fetch_add(pad as u64, SeqCst);
-        }
+        pool.fifo.on_pad(pad);
         st.write_pos += pad as u64;
         st.write_idx = 0;
         st.stats.padded_vectors += pad as u64;

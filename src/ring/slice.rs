@@ -4,9 +4,9 @@ use core::fmt;
 use core::ops::{Deref, DerefMut};
 use core::ptr::NonNull;
 
-use super::{FIFO_RELEASE, RELEASED, RingRef};
+use super::{RELEASED, RingRef};
 use crate::sync::Ordering::*;
-use crate::sync::mutation::{is_active, ord};
+use crate::sync::mutation::ord;
 
 /// `len_vectors × feature_dim` contiguous `f32`s owned by one handle.
 ///
@@ -134,11 +134,8 @@ impl<R: RingRef> Drop for Slice<R> {
     fn drop(&mut self) {
         let pool = self.ring.pool();
         let (first, len) = (self.first as usize, self.len as usize);
-        if is_active(FIFO_RELEASE) {
-            // The seed's protocol, as a mutant: assume drops come in
-            // allocation order and advance the read cursor by our length.
-            pool.fifo_read.fetch_add(len as u64, SeqCst);
-        } else {
+        // Model builds only: the FIFO-release mutant skips the store.
+        if !pool.fifo.release(len) {
             // Release: every access this handle made to its vectors must
             // happen-before the producer's next hand-out of them, which
             // follows its Acquire load of this header in `reclaim`. After

@@ -27,8 +27,9 @@ use core::mem::ManuallyDrop;
 use core::ptr;
 
 use super::{CapacityError, FreeList};
+use crate::sync::epoch::EpochDomain;
 use crate::sync::mutation::ord;
-use crate::sync::{AtomicPtr, Backoff, EpochDomain, Ordering::*, UnsafeCell, node};
+use crate::sync::{AtomicPtr, Backoff, Ordering::*, UnsafeCell, node};
 use crossbeam_utils::CachePadded;
 
 struct Node<T> {

@@ -138,18 +138,28 @@ mod sealed {
     }
 }
 
-/// The state shared by a pool's handle and every thread caching for it.
-pub struct Inner<V: Variant> {
-    /// Windows, sizes and the loose lists (each shelf's free list).
-    pool: BufferPool<V>,
-    serialization: Front<Serialization>,
-    compression: Front<Compression>,
-    simd: Front<Simd>,
-    registry: Registry,
-    /// Set when the handle is dropped: late flushes free their buffers.
-    closed: AtomicBool,
-    config: TlsConfig,
+/// Nominally `pub` (the sealed trait's signatures name it) but in a private
+/// module: no path outside `tls` reaches it.
+mod shared {
+    use super::{
+        AtomicBool, BufferPool, Compression, Front, Registry, Serialization, Simd, TlsConfig,
+        Variant,
+    };
+
+    /// The state shared by a pool's handle and every thread caching for it.
+    pub struct Inner<V: Variant> {
+        /// Windows, sizes and the loose lists (each shelf's free list).
+        pub(super) pool: BufferPool<V>,
+        pub(super) serialization: Front<Serialization>,
+        pub(super) compression: Front<Compression>,
+        pub(super) simd: Front<Simd>,
+        pub(super) registry: Registry,
+        /// Set when the handle is dropped: late flushes free their buffers.
+        pub(super) closed: AtomicBool,
+        pub(super) config: TlsConfig,
+    }
 }
+use shared::Inner;
 
 impl<V: Variant> Inner<V> {
     fn is_closed(&self) -> bool {

@@ -1,0 +1,57 @@
+//! Named ordering sites that the mutation models weaken one at a time.
+//!
+//! Where a non-`Relaxed` ordering is needed, algorithm code writes
+//! `ord(Acquire, SITE)` with `SITE` a string literal `<key>.<op>.<access>`
+//! (e.g. `tagged.pop.head`), `<key>` being the algorithm (`pointer_node`,
+//! `epoch`, `tagged`, `pool`, `ring`, `tls`). Under `std` `ord` is exactly
+//! its ordering argument. Under
+//! loom and shuttle (model builds only) `with_mutant` makes one named site
+//! return `Relaxed` (or one named behaviour mutant report active through
+//! `is_active`) for the duration of a model run, and the model must then
+//! fail: that is the evidence that each ordering is necessary and that the
+//! checker would notice if it were lost.
+
+use super::Ordering;
+
+#[cfg(any(loom, shuttle))]
+static ACTIVE: std::sync::Mutex<Option<&'static str>> = std::sync::Mutex::new(None);
+
+#[cfg(any(loom, shuttle))]
+fn active() -> Option<&'static str> {
+    *ACTIVE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The ordering for `site`: `ordering` itself, unless a model run has
+/// weakened `site`, in which case `Relaxed`.
+#[inline(always)]
+pub fn ord(ordering: Ordering, site: &'static str) -> Ordering {
+    #[cfg(any(loom, shuttle))]
+    if active() == Some(site) {
+        return Ordering::Relaxed;
+    }
+    let _ = site;
+    ordering
+}
+
+/// Whether the behaviour mutant `site` is switched on (model builds only).
+#[cfg(any(loom, shuttle))]
+#[inline(always)]
+pub fn is_active(site: &'static str) -> bool {
+    active() == Some(site)
+}
+
+/// Runs `f` with `site` weakened; the mutant is cleared afterwards, even if
+/// `f` panics. Callers must not run two mutants at once (the mutation test
+/// binary serialises its tests).
+#[cfg(any(loom, shuttle))]
+pub fn with_mutant<R>(site: &'static str, f: impl FnOnce() -> R) -> R {
+    struct Clear;
+    impl Drop for Clear {
+        fn drop(&mut self) {
+            *ACTIVE.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        }
+    }
+    *ACTIVE.lock().unwrap_or_else(|e| e.into_inner()) = Some(site);
+    let _clear = Clear;
+    f()
+}
