@@ -52,7 +52,7 @@ fn epoch_three_threads() {
 
 #[test]
 fn pointer_node_single_popper_two_threads() {
-    must_pass("pointer-node", TWO_THREADS.name, || {
+    must_pass("pointer_node", TWO_THREADS.name, || {
         run::<Item, Safe<PointerNodeStack<Item>>>(&TWO_THREADS)
     });
 }
@@ -76,7 +76,7 @@ fn index_stack_three_tag_bits_survive_four_ops() {
 #[test]
 fn pointer_node_concurrent_poppers_use_after_free() {
     must_fail(
-        "pointer-node",
+        "pointer_node",
         "seed-shared-pop-two-poppers",
         &[USE_AFTER_FREE],
         None,

@@ -18,7 +18,7 @@ use support::loom_run::must_pass;
 /// from the main thread to a worker; the main thread drains at the end.
 #[test]
 fn tls_exit_with_full_cache() {
-    must_pass("tls-front", "exit_full_cache_count2", || {
+    must_pass("tls", "exit_full_cache_count2", || {
         scenarios::exit_with_full_cache(2)
     });
 }
@@ -26,7 +26,7 @@ fn tls_exit_with_full_cache() {
 /// As above with a bound of 3, so batches outlive their flushing thread.
 #[test]
 fn tls_exit_with_full_cache_count3() {
-    must_pass("tls-front", "exit_full_cache_count3", || {
+    must_pass("tls", "exit_full_cache_count3", || {
         scenarios::exit_with_full_cache(3)
     });
 }
@@ -34,14 +34,14 @@ fn tls_exit_with_full_cache_count3() {
 /// A slot given back by an exiting worker, claimed by the next.
 #[test]
 fn tls_slot_reuse() {
-    must_pass("tls-front", "slot_reuse", scenarios::slot_reuse);
+    must_pass("tls", "slot_reuse", scenarios::slot_reuse);
 }
 
 /// The pool dropped while a worker still caches for it.
 #[test]
 fn tls_drop_pool_while_cached() {
     must_pass(
-        "tls-front",
+        "tls",
         "drop_pool_while_cached",
         scenarios::drop_pool_while_cached,
     );

@@ -30,7 +30,7 @@ fn pool_epoch_three_threads() {
 
 #[test]
 fn pool_pointer_node_three_threads() {
-    must_pass("pool", "pointer-node-3-threads", || {
+    must_pass("pool", "pointer_node-3-threads", || {
         scenarios::guards_and_values::<PointerNode>(3, Script::Full)
     });
 }

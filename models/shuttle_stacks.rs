@@ -45,7 +45,7 @@ fn epoch_three_threads() {
 
 #[test]
 fn pointer_node_single_popper_three_threads() {
-    must_pass("pointer-node", THREE_THREADS.name, || {
+    must_pass("pointer_node", THREE_THREADS.name, || {
         run::<usize, Safe<PointerNodeStack<usize>>>(&THREE_THREADS)
     });
 }
@@ -55,7 +55,7 @@ fn pointer_node_single_popper_three_threads() {
 #[test]
 fn pointer_node_concurrent_poppers_use_after_free() {
     must_fail(
-        "pointer-node",
+        "pointer_node",
         "seed-shared-pop-two-poppers",
         &[USE_AFTER_FREE],
         None,

@@ -16,27 +16,27 @@ use support::shuttle_run::must_pass;
 
 #[test]
 fn tls_exit_with_full_cache() {
-    must_pass("tls-front", "exit_full_cache_count3", || {
+    must_pass("tls", "exit_full_cache_count3", || {
         scenarios::exit_with_full_cache(3)
     });
 }
 
 #[test]
 fn tls_exit_with_full_cache_tight() {
-    must_pass("tls-front", "exit_full_cache_count2", || {
+    must_pass("tls", "exit_full_cache_count2", || {
         scenarios::exit_with_full_cache(2)
     });
 }
 
 #[test]
 fn tls_slot_reuse() {
-    must_pass("tls-front", "slot_reuse", scenarios::slot_reuse);
+    must_pass("tls", "slot_reuse", scenarios::slot_reuse);
 }
 
 #[test]
 fn tls_drop_pool_while_cached() {
     must_pass(
-        "tls-front",
+        "tls",
         "drop_pool_while_cached",
         scenarios::drop_pool_while_cached,
     );

@@ -131,7 +131,7 @@ fn safe_epoch_stack() {
 #[test]
 #[ignore = "ASan stress: run by `cargo xtask verify`"]
 fn safe_pointer_node_locked_pop() {
-    churn::<PointerNodeStack<usize>>("pointer-node", threads().min(2));
+    churn::<PointerNodeStack<usize>>("pointer_node", threads().min(2));
 }
 
 /// The typed pool on the tagged free list: every thread gets and returns all
@@ -269,7 +269,7 @@ fn safe_tls_front() {
     assert!(k.pool.pooled <= config.pool.count);
     assert_eq!(k.pool.gets() as u64, steps * threads as u64);
     evidence(
-        "tls-front",
+        "tls",
         "get_return_cross_thread",
         2 * k.pool.gets() as u64,
         threads,

@@ -51,7 +51,7 @@ inline push(b) {
   :: /*@ pointer_node.rs push: n.next.store(old, Relaxed) */
      nnext[a] = old;
      /*@ pointer_node.rs push: head.compare_exchange_weak(old, fresh,
-      *  Release ("pointer.push.cas"), Relaxed) */
+      *  Release ("pointer_node.push.cas"), Relaxed) */
      atomic {
        if
        :: head == old -> head = a; owner[b] = IN_LIST; held--; ok = true;
@@ -69,7 +69,7 @@ inline push(b) {
 /* PointerNodeStack::pop_shared -> Option<T>; result in got (NIL = None). */
 inline pop_shared() {
   do
-  :: /*@ pointer_node.rs pop_shared: self.head.load(Acquire ("pointer.pop.load")) */
+  :: /*@ pointer_node.rs pop_shared: self.head.load(Acquire ("pointer_node.pop.load")) */
      atomic { top = head; tg = (top == NIL -> 0 : gen[top]) };
      if
      :: top == NIL -> got = NIL; break
@@ -103,13 +103,13 @@ inline pop_shared() {
 /* FreeList::pop: wait for the popper right, pop, release it. */
 inline pop() {
 #ifndef SHARED
-  /*@ pointer_node.rs popper: popping.swap(true, Acquire ("pointer.popper.acquire"));
+  /*@ pointer_node.rs popper: popping.swap(true, Acquire ("pointer_node.popper.acquire"));
    *  FreeList::pop retries while it returns true */
   atomic { !popping -> popping = true };
 #endif
   pop_shared();
 #ifndef SHARED
-  /*@ pointer_node.rs Popper::drop: popping.store(false, Release ("pointer.popper.release")) */
+  /*@ pointer_node.rs Popper::drop: popping.store(false, Release ("pointer_node.popper.release")) */
   popping = false
 #endif
 }

@@ -85,7 +85,7 @@ impl<T> Drop for Popper<'_, T> {
         // and free, so it cannot load the head we already popped.
         self.stack
             .popping
-            .store(false, ord(Release, "pointer.popper.release"));
+            .store(false, ord(Release, "pointer_node.popper.release"));
     }
 }
 
@@ -108,7 +108,7 @@ impl<T> PointerNodeStack<T> {
                 true,
                 // Acquire: pairs with the previous popper's Release in
                 // `Popper::drop`, so we see the head it left.
-                ord(Acquire, "pointer.popper.acquire"),
+                ord(Acquire, "pointer_node.popper.acquire"),
                 // Relaxed: refused; nothing is read through the flag.
                 Relaxed,
             )
@@ -130,7 +130,7 @@ impl<T> PointerNodeStack<T> {
         loop {
             // Acquire: pairs with the pushing CAS, so `next` and the value are
             // visible.
-            let top = self.head.load(ord(Acquire, "pointer.pop.load"));
+            let top = self.head.load(ord(Acquire, "pointer_node.pop.load"));
             if top.is_null() {
                 return None;
             }
@@ -190,7 +190,7 @@ impl<T> FreeList<T> for PointerNodeStack<T> {
                 old,
                 fresh,
                 // Release: the popper's Acquire load sees `next` and the value.
-                ord(Release, "pointer.push.cas"),
+                ord(Release, "pointer_node.push.cas"),
                 // Relaxed: on failure we only re-link to the fresh head.
                 Relaxed,
             ) {

@@ -2,7 +2,7 @@
 //!
 //! Where a non-`Relaxed` ordering is needed, algorithm code writes
 //! `ord(Acquire, SITE)` with `SITE` a string literal `<key>.<op>.<access>`
-//! (e.g. `tagged.pop.head`), `<key>` being the algorithm (`pointer_node`,
+//! (e.g. `tagged.pop.load`), `<key>` being the algorithm (`pointer_node`,
 //! `epoch`, `tagged`, `pool`, `ring`, `tls`). Under `std` `ord` is exactly
 //! its ordering argument. Under
 //! loom and shuttle (model builds only) `with_mutant` makes one named site
