@@ -30,7 +30,8 @@
 //! * [`epoch`]: how the epoch stack pins (a per-stack collector under shuttle).
 //!
 //! The tagged stack needs only this file, `mutation.rs`, `cell.rs` and the
-//! back-end file: `node` and `epoch` are separate modules it never imports.
+//! back-end file: `node` and `epoch` are separate modules it never imports
+//! (a vendored copy drops them and their `pub mod` lines below).
 //!
 //! In a normal build this module is private to the crate; under `--cfg loom`
 //! or `--cfg shuttle` it is public, because the models (separate test
