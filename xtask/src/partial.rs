@@ -1,0 +1,467 @@
+//! Sharding: `--shard K/N` runs the units of work (the `cargo test` step,
+//! each model target, linearizability, SPIN, each sanitizer) whose stable
+//! name hashes to K, and writes what its checkers found, unfinished, to
+//! `target/verify/partial-K-of-N.json`; `--merge DIR` adds the partial
+//! reports up and finishes the table as one unsharded run would.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::checkers::{self, Findings};
+use crate::json::Json;
+use crate::opts::Opts;
+use crate::parse::Evidence;
+use crate::report::{self, Report};
+use crate::steps::StepRecord;
+use crate::table::{Bug, Cell, Checker, row};
+
+/// The shard (1-based) of a unit of work: FNV-1a of its name, mod `n`;
+/// stable across runs and machines.
+pub fn shard_of(name: &str, n: usize) -> usize {
+    let h = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    });
+    (h % n as u64) as usize + 1
+}
+
+/// One shard's results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Partial {
+    /// `--deep`.
+    pub deep: bool,
+    /// PROPTEST_CASES.
+    pub proptest_cases: u64,
+    /// ASan operations per variant.
+    pub asan_ops: u64,
+    /// Wall-clock seconds of the shard.
+    pub total: f64,
+    /// Its notes.
+    pub notes: Vec<String>,
+    /// Its steps.
+    pub steps: Vec<StepRecord>,
+    /// What its checkers found (not finished).
+    pub found: Findings,
+}
+
+/// Writes this shard's partial report.
+pub fn write(
+    opts: &Opts,
+    k: usize,
+    n: usize,
+    found: &Findings,
+    steps: &[StepRecord],
+    notes: &[String],
+    total: f64,
+) -> ExitCode {
+    let p = Partial {
+        deep: opts.deep,
+        proptest_cases: opts.proptest_cases,
+        asan_ops: opts.asan_ops,
+        total,
+        notes: notes.to_vec(),
+        steps: steps.to_vec(),
+        found: found.clone(),
+    };
+    let path = Path::new(crate::OUT).join(format!("partial-{k}-of-{n}.json"));
+    match std::fs::write(&path, to_json(&p).write()) {
+        Ok(()) => {
+            let failed = steps.iter().filter(|s| !s.ok).count();
+            println!(
+                "\nShard {k}/{n}: {} steps ({failed} not ok) in {total:.1} s; partial report {} (merge with --merge {})",
+                steps.len(),
+                path.display(),
+                crate::OUT
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("xtask: cannot write {}: {e}", path.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--merge DIR`: every `partial-*.json` in DIR into one report.
+pub fn merge(dir: &Path) -> ExitCode {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| {
+        p.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("partial-"))
+            && p.extension().is_some_and(|e| e == "json")
+    });
+    files.sort();
+    let mut parts = Vec::new();
+    for f in &files {
+        match std::fs::read_to_string(f)
+            .map_err(|e| e.to_string())
+            .and_then(|t| from_json(&Json::parse(&t)?))
+        {
+            Ok(p) => parts.push(p),
+            Err(e) => {
+                eprintln!("xtask: {}: {e}", f.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let Some(merged) = combine(parts) else {
+        eprintln!(
+            "xtask: no partial-*.json of one mode in {} (run --shard K/N first)",
+            dir.display()
+        );
+        return ExitCode::from(2);
+    };
+    let opts = Opts {
+        deep: merged.deep,
+        proptest_cases: merged.proptest_cases,
+        asan_ops: merged.asan_ops,
+        ..Opts::default()
+    };
+    println!(
+        "cargo xtask verify --merge {}: {} partial reports",
+        dir.display(),
+        files.len()
+    );
+    report::print_and_write(&Report {
+        opts: &opts,
+        found: &merged.found,
+        steps: &merged.steps,
+        notes: &merged.notes,
+        total: merged.total,
+    })
+}
+
+/// The partial reports added up and finished; `None` if there are none or
+/// they disagree on the mode.
+pub fn combine(parts: Vec<Partial>) -> Option<Partial> {
+    let mut it = parts.into_iter();
+    let mut all = it.next()?;
+    for p in it {
+        if (p.deep, p.proptest_cases, p.asan_ops) != (all.deep, all.proptest_cases, all.asan_ops) {
+            return None;
+        }
+        all.total += p.total;
+        for n in p.notes {
+            if !all.notes.contains(&n) {
+                all.notes.push(n);
+            }
+        }
+        all.steps.extend(p.steps);
+        let mut found = p.found;
+        // A problem every shard sees (e.g. `--skip`) is one problem.
+        found.problems.retain(|x| !all.found.problems.contains(x));
+        all.found.merge(found);
+    }
+    checkers::finish(&mut all.found.table, all.proptest_cases);
+    Some(all)
+}
+
+fn to_json(p: &Partial) -> Json {
+    let cells = p.found.table.cells.iter().map(|((row, c), cell)| {
+        Json::obj([
+            ("row", Json::s(row)),
+            ("checker", Json::s(c.key())),
+            (
+                "counts",
+                Json::Arr(
+                    cell.counts
+                        .iter()
+                        .map(|(u, n)| Json::Arr(vec![Json::s(u), Json::Num(*n)]))
+                        .collect(),
+                ),
+            ),
+            ("passes", Json::strs(&cell.passes)),
+            (
+                "bugs",
+                Json::Arr(
+                    cell.bugs
+                        .iter()
+                        .map(|b| {
+                            Json::Arr(vec![
+                                Json::s(&b.scenario),
+                                Json::s(&b.what),
+                                Json::s(&b.replay),
+                            ])
+                        })
+                        .collect(),
+                ),
+            ),
+            (
+                "mutants_caught",
+                Json::Arr(
+                    cell.mutants_caught
+                        .iter()
+                        .map(|(s, how)| Json::Arr(vec![Json::s(s), Json::s(how)]))
+                        .collect(),
+                ),
+            ),
+            ("mutant_sites", Json::strs(&cell.mutant_sites)),
+            ("fails", Json::strs(&cell.fails)),
+            (
+                "skipped",
+                cell.skipped.as_deref().map_or(Json::Null, Json::s),
+            ),
+            ("std_tests", Json::Num(cell.std_tests as f64)),
+            (
+                "bounds",
+                Json::Arr(cell.bounds.iter().map(|b| Json::Num(*b as f64)).collect()),
+            ),
+        ])
+    });
+    let steps = p.steps.iter().map(|s| {
+        Json::obj([
+            ("name", Json::s(&s.name)),
+            ("secs", Json::Num(s.secs)),
+            ("result", Json::s(&s.result)),
+            ("ok", Json::Bool(s.ok)),
+            (
+                "log",
+                s.log
+                    .as_ref()
+                    .map_or(Json::Null, |l| Json::s(&l.display().to_string())),
+            ),
+        ])
+    });
+    let evidence = p.found.evidence.iter().map(|e| {
+        Json::obj([
+            ("target", Json::s(&e.target)),
+            ("test", e.test.as_deref().map_or(Json::Null, Json::s)),
+            (
+                "schedule",
+                e.schedule.as_deref().map_or(Json::Null, Json::s),
+            ),
+            (
+                "fields",
+                Json::Obj(
+                    e.fields
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Json::s(v)))
+                        .collect(),
+                ),
+            ),
+        ])
+    });
+    Json::obj([
+        ("deep", Json::Bool(p.deep)),
+        ("proptest_cases", Json::Num(p.proptest_cases as f64)),
+        ("asan_ops", Json::Num(p.asan_ops as f64)),
+        ("total", Json::Num(p.total)),
+        ("notes", Json::strs(&p.notes)),
+        ("problems", Json::strs(&p.found.problems)),
+        ("steps", Json::Arr(steps.collect())),
+        ("cells", Json::Arr(cells.collect())),
+        ("evidence", Json::Arr(evidence.collect())),
+    ])
+}
+
+fn from_json(j: &Json) -> Result<Partial, String> {
+    let opt = |v: &Json| match v {
+        Json::Str(s) => Some(s.clone()),
+        _ => None,
+    };
+    let mut found = Findings {
+        problems: j.get("problems").str_list(),
+        ..Findings::default()
+    };
+    for c in j.get("cells").items() {
+        let r = row(c.get("row").str()).ok_or(format!("unknown row {:?}", c.get("row")))?;
+        let ch = Checker::from_key(c.get("checker").str())
+            .ok_or(format!("unknown checker {:?}", c.get("checker")))?;
+        // Each item a list of strings, padded so that short ones read as "".
+        let pairs = |k: &str| -> Vec<Vec<String>> {
+            c.get(k)
+                .items()
+                .iter()
+                .map(|p| {
+                    let mut v = p.str_list();
+                    v.resize(3, String::new());
+                    v
+                })
+                .collect()
+        };
+        let cell = Cell {
+            counts: c
+                .get("counts")
+                .items()
+                .iter()
+                .map(|p| {
+                    let (unit, n) = (p.items().first(), p.items().get(1));
+                    (
+                        unit.map_or("", Json::str).to_string(),
+                        n.map_or(0.0, Json::num),
+                    )
+                })
+                .collect(),
+            passes: c.get("passes").str_list(),
+            bugs: pairs("bugs")
+                .into_iter()
+                .map(|b| Bug {
+                    scenario: b[0].clone(),
+                    what: b[1].clone(),
+                    replay: b[2].clone(),
+                })
+                .collect(),
+            mutants_caught: pairs("mutants_caught")
+                .into_iter()
+                .map(|p| (p[0].clone(), p[1].clone()))
+                .collect(),
+            mutant_sites: c.get("mutant_sites").str_list(),
+            fails: c.get("fails").str_list(),
+            skipped: opt(c.get("skipped")),
+            std_tests: c.get("std_tests").num() as usize,
+            summary: None,
+            bounds: c
+                .get("bounds")
+                .items()
+                .iter()
+                .map(|b| b.num() as u64)
+                .collect(),
+        };
+        found.table.cell(r, ch).merge(cell);
+    }
+    for e in j.get("evidence").items() {
+        let fields = match e.get("fields") {
+            Json::Obj(kv) => kv
+                .iter()
+                .map(|(k, v)| (k.clone(), v.str().to_string()))
+                .collect(),
+            _ => Default::default(),
+        };
+        found.evidence.push(Evidence {
+            fields,
+            test: opt(e.get("test")),
+            target: e.get("target").str().to_string(),
+            schedule: opt(e.get("schedule")),
+        });
+    }
+    Ok(Partial {
+        deep: j.get("deep") == &Json::Bool(true),
+        proptest_cases: j.get("proptest_cases").num() as u64,
+        asan_ops: j.get("asan_ops").num() as u64,
+        total: j.get("total").num(),
+        notes: j.get("notes").str_list(),
+        steps: j
+            .get("steps")
+            .items()
+            .iter()
+            .map(|s| StepRecord {
+                name: s.get("name").str().to_string(),
+                secs: s.get("secs").num(),
+                result: s.get("result").str().to_string(),
+                ok: s.get("ok") == &Json::Bool(true),
+                log: opt(s.get("log")).map(PathBuf::from),
+            })
+            .collect(),
+        found,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkers::fixtures::{outcome, text};
+    use crate::checkers::{cargo_test, linearizability, models, spin};
+    use crate::report::table_markdown;
+
+    /// Every checker's findings on the saved logs, one unit of work each.
+    fn units() -> Vec<(&'static str, Findings)> {
+        let replay = "models/tier loom test --release --test loom_stacks -- --nocapture";
+        vec![
+            (
+                "cargo test",
+                cargo_test::check(&outcome("cargo-test.ok.log", Some(0), false), 1000),
+            ),
+            (
+                "loom_stacks",
+                models::check(
+                    &outcome("loom_stacks.ok.log", Some(0), false),
+                    Checker::Loom,
+                    "loom_stacks",
+                    replay,
+                ),
+            ),
+            (
+                "linearizability",
+                linearizability::check(
+                    &outcome("linearizability.specimen.log", Some(0), false),
+                    "r",
+                ),
+            ),
+            (
+                "proofs/run (SPIN)",
+                spin::check(
+                    &outcome("spin.ok.log", Some(0), false),
+                    Ok(text("spin.ok.json")),
+                    "s.json",
+                    false,
+                ),
+            ),
+        ]
+    }
+
+    fn partial(found: Findings) -> Partial {
+        Partial {
+            deep: false,
+            proptest_cases: 1000,
+            asan_ops: 10,
+            total: 1.0,
+            notes: vec!["loom tier: …".into()],
+            steps: Vec::new(),
+            found,
+        }
+    }
+
+    #[test]
+    fn a_partial_report_reads_back_as_written() {
+        let mut all = Findings::default();
+        for (_, f) in units() {
+            all.merge(f);
+        }
+        let p = partial(all);
+        assert_eq!(
+            from_json(&Json::parse(&to_json(&p).write()).unwrap()),
+            Ok(p)
+        );
+    }
+
+    #[test]
+    fn merged_shards_equal_the_unsharded_run() {
+        let mut whole = Findings::default();
+        for (_, f) in units() {
+            whole.merge(f);
+        }
+        let whole = combine(vec![partial(whole)]).unwrap();
+        for n in [2, 3, 4] {
+            let mut shards: Vec<Findings> = (0..n).map(|_| Findings::default()).collect();
+            for (name, f) in units() {
+                shards[shard_of(name, n) - 1].merge(f);
+            }
+            // Through the files' format, as `--merge` reads them.
+            let parts = shards
+                .into_iter()
+                .map(|f| from_json(&Json::parse(&to_json(&partial(f)).write()).unwrap()).unwrap())
+                .collect();
+            let merged = combine(parts).unwrap();
+            assert_eq!(
+                table_markdown(&merged.found.table),
+                table_markdown(&whole.found.table)
+            );
+            assert_eq!(merged.found.table.counts(), whole.found.table.counts());
+            assert_eq!(merged.found.evidence.len(), whole.found.evidence.len());
+        }
+    }
+
+    #[test]
+    fn shards_are_stable_and_in_range() {
+        assert_eq!(shard_of("loom_stacks", 4), shard_of("loom_stacks", 4));
+        for n in 1..6 {
+            for name in ["cargo test", "loom_ring", "shuttle_pool", "ASan stress"] {
+                assert!((1..=n).contains(&shard_of(name, n)));
+            }
+        }
+        let mut a = partial(Findings::default());
+        a.deep = true;
+        assert!(combine(vec![a, partial(Findings::default())]).is_none());
+    }
+}
