@@ -54,10 +54,13 @@ pub fn row_named_in(name: &str) -> Option<Row> {
     })
 }
 
-/// The row of a test: the target's name first (`proptest_pool`, `tls_threads`),
-/// then the test's (`proptest_stacks::capped_epoch_matches_reference`).
+/// The row of a test: the algorithm the target's name spells after its
+/// kind (`proptest_pool` → pool, `loom_tls` → tls), else the test's own
+/// name (`stress_stacks::tagged_churn` → tagged, `pool_stress::hammer_epoch`
+/// → epoch).
 pub fn row_of_test(target: &str, test: &str) -> Option<Row> {
-    row_named_in(target).or_else(|| row_named_in(test))
+    let after_kind = target.split_once('_').map_or(target, |(_, s)| s);
+    row_named_in(after_kind).or_else(|| row_named_in(test))
 }
 
 /// The checkers, in column order.
@@ -395,7 +398,8 @@ mod tests {
             row_of_test("proptest_pool", "pointer_node_pool_matches_reference"),
             Some("pool")
         );
-        assert_eq!(row_of_test("tls_threads", "x"), Some("tls"));
+        assert_eq!(row_of_test("loom_tls", "x"), Some("tls"));
+        assert_eq!(row_of_test("pool_stress", "hammer_epoch"), Some("epoch"));
         assert_eq!(
             row_of_test("proptest_stacks", "capped_epoch_matches_reference"),
             Some("epoch")

@@ -71,6 +71,22 @@ mod tests {
     use crate::table::Status;
 
     #[test]
+    fn a_failed_test_fails_its_row() {
+        let o = outcome("cargo-test.fail.log", Some(101), false);
+        let f = check(&o, 1000);
+        // `tls_threads::bound_is_exact_across_threads` names no key after
+        // the target's kind (`threads`) nor in the test's name: a problem,
+        // which fails the run as a FAIL cell does.
+        assert_eq!(
+            f.problems,
+            [
+                "cargo test: tls_threads::bound_is_exact_across_threads failed: worker panicked: Any { .. } (at tests/tls_threads.rs:101:23)"
+            ]
+        );
+        assert!(f.table.cells.is_empty(), "{:?}", f.table);
+    }
+
+    #[test]
     fn passing_run() {
         let o = outcome("cargo-test.ok.log", Some(0), false);
         let mut f = check(&o, 1000);

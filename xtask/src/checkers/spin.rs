@@ -125,4 +125,44 @@ mod tests {
             assert_eq!(f.table.get(row, Checker::Spin).status(), Status::Fail);
         }
     }
+
+    #[test]
+    fn a_mismatch_fails_its_row_and_names_the_configuration() {
+        // pan stopped at its memory bound (PROOFS_MEMLIM_MB=1).
+        let o = outcome("spin.memlim.log", Some(1), false);
+        let f = check(&o, Ok(text("spin.memlim.json")), JSON, false);
+        assert!(
+            f.problems.is_empty(),
+            "the non-zero exit is explained: {:?}",
+            f.problems
+        );
+        let c = f.table.get("ring", Checker::Spin);
+        assert_eq!(c.status(), Status::Fail);
+        assert_eq!(
+            c.fails,
+            [
+                "SPIN ring_sc: expected pass, got incomplete: pan: reached -DMEMLIM bound",
+                "SPIN ring_fifo_release: expected fail, got incomplete: pan: reached -DMEMLIM bound"
+            ]
+        );
+        assert_eq!(f.table.cells.len(), 1);
+    }
+
+    #[test]
+    fn a_timed_out_run_without_json_fails_every_modelled_row() {
+        let o = outcome("spin.timeout.log", None, true);
+        let f = check(
+            &o,
+            Err("No such file or directory (os error 2)".into()),
+            JSON,
+            false,
+        );
+        let c = f.table.get("tagged", Checker::Spin);
+        assert_eq!(
+            c.fails,
+            [
+                "proofs/run timed out without a readable target/verify/spin.json (No such file or directory (os error 2)) (log: target/verify/logs/spin.timeout.log)"
+            ]
+        );
+    }
 }
