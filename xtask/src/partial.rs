@@ -27,6 +27,8 @@ pub fn shard_of(name: &str, n: usize) -> usize {
 /// One shard's results.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Partial {
+    /// Which shard: (K, N).
+    pub shard: (usize, usize),
     /// `--deep`.
     pub deep: bool,
     /// PROPTEST_CASES.
@@ -54,6 +56,7 @@ pub fn write(
     total: f64,
 ) -> ExitCode {
     let p = Partial {
+        shard: (k, n),
         deep: opts.deep,
         proptest_cases: opts.proptest_cases,
         asan_ops: opts.asan_ops,
@@ -105,12 +108,15 @@ pub fn merge(dir: &Path) -> ExitCode {
             }
         }
     }
-    let Some(merged) = combine(parts) else {
-        eprintln!(
-            "xtask: no partial-*.json of one mode in {} (run --shard K/N first)",
-            dir.display()
-        );
-        return ExitCode::from(2);
+    let merged = match combine(parts) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!(
+                "xtask: cannot merge the partial-*.json in {}: {e} (run --shard K/N for every K first)",
+                dir.display()
+            );
+            return ExitCode::from(2);
+        }
     };
     let opts = Opts {
         deep: merged.deep,
@@ -132,14 +138,27 @@ pub fn merge(dir: &Path) -> ExitCode {
     })
 }
 
-/// The partial reports added up and finished; `None` if there are none or
-/// they disagree on the mode.
-pub fn combine(parts: Vec<Partial>) -> Option<Partial> {
+/// The partial reports added up and finished; an error if they are not
+/// shards 1..=N of one N, or disagree on the mode.
+pub fn combine(mut parts: Vec<Partial>) -> Result<Partial, String> {
+    parts.sort_by_key(|p| p.shard);
+    let n = parts.first().ok_or("no partial reports")?.shard.1;
+    let shards: Vec<(usize, usize)> = parts.iter().map(|p| p.shard).collect();
+    if shards != (1..=n).map(|k| (k, n)).collect::<Vec<_>>() {
+        return Err(format!(
+            "shards {shards:?} are not 1/{n} … {n}/{n}, once each"
+        ));
+    }
     let mut it = parts.into_iter();
-    let mut all = it.next()?;
+    let Some(mut all) = it.next() else {
+        return Err("no partial reports".into());
+    };
     for p in it {
         if (p.deep, p.proptest_cases, p.asan_ops) != (all.deep, all.proptest_cases, all.asan_ops) {
-            return None;
+            return Err(
+                "the shards ran with different options (--deep, --proptest-cases, --asan-ops)"
+                    .into(),
+            );
         }
         all.total += p.total;
         for n in p.notes {
@@ -154,7 +173,7 @@ pub fn combine(parts: Vec<Partial>) -> Option<Partial> {
         all.found.merge(found);
     }
     checkers::finish(&mut all.found.table, all.proptest_cases);
-    Some(all)
+    Ok(all)
 }
 
 fn to_json(p: &Partial) -> Json {
@@ -243,6 +262,13 @@ fn to_json(p: &Partial) -> Json {
         ])
     });
     Json::obj([
+        (
+            "shard",
+            Json::Arr(vec![
+                Json::Num(p.shard.0 as f64),
+                Json::Num(p.shard.1 as f64),
+            ]),
+        ),
         ("deep", Json::Bool(p.deep)),
         ("proptest_cases", Json::Num(p.proptest_cases as f64)),
         ("asan_ops", Json::Num(p.asan_ops as f64)),
@@ -335,7 +361,10 @@ fn from_json(j: &Json) -> Result<Partial, String> {
             schedule: opt(e.get("schedule")),
         });
     }
+    let shard = j.get("shard").items();
+    let num = |i: usize| shard.get(i).map_or(0, |v| v.num() as usize);
     Ok(Partial {
+        shard: (num(0), num(1)),
         deep: j.get("deep") == &Json::Bool(true),
         proptest_cases: j.get("proptest_cases").num() as u64,
         asan_ops: j.get("asan_ops").num() as u64,
@@ -361,47 +390,63 @@ fn from_json(j: &Json) -> Result<Partial, String> {
 mod tests {
     use super::*;
     use crate::checkers::fixtures::{outcome, text};
-    use crate::checkers::{cargo_test, linearizability, models, spin};
+    use crate::checkers::{cargo_test, linearizability, models, sanitizers, spin};
     use crate::report::table_markdown;
 
-    /// Every checker's findings on the saved logs, one unit of work each.
-    fn units() -> Vec<(&'static str, Findings)> {
-        let replay = "models/tier loom test --release --test loom_stacks -- --nocapture";
-        vec![
+    /// Every checker's findings on a quick-mode run's saved logs, one unit
+    /// of work each, named as `verify` names them for sharding.
+    fn units() -> Vec<(String, Findings)> {
+        let ok = |log: &str| outcome(log, Some(0), false);
+        let mut units = vec![
             (
-                "cargo test",
-                cargo_test::check(&outcome("cargo-test.ok.log", Some(0), false), 1000),
+                "cargo test".to_string(),
+                cargo_test::check(&ok("cargo-test.ok.log"), 1000),
             ),
             (
-                "loom_stacks",
-                models::check(
-                    &outcome("loom_stacks.ok.log", Some(0), false),
-                    Checker::Loom,
-                    "loom_stacks",
-                    replay,
-                ),
+                "linearizability".into(),
+                linearizability::check(&ok("linearizability.specimen.log"), "r"),
             ),
             (
-                "linearizability",
-                linearizability::check(
-                    &outcome("linearizability.specimen.log", Some(0), false),
-                    "r",
-                ),
-            ),
-            (
-                "proofs/run (SPIN)",
+                "proofs/run (SPIN)".into(),
                 spin::check(
-                    &outcome("spin.ok.log", Some(0), false),
+                    &ok("spin.ok.log"),
                     Ok(text("spin.ok.json")),
                     "s.json",
                     false,
                 ),
             ),
-        ]
+            ("ASan stress".into(), {
+                let mut f = sanitizers::safe_variants(&ok("asan-safe.ok.log"), Checker::Asan);
+                f.merge(sanitizers::uaf(Some(&ok("asan-uaf.found.log")), &[], 1, 60, "l", "r").0);
+                f
+            }),
+        ];
+        for t in ["stacks", "ring", "pool", "tls", "mutants"] {
+            let target = format!("loom_{t}");
+            let f = models::check(
+                &ok(&format!("{target}.ok.log")),
+                Checker::Loom,
+                &target,
+                "r",
+            );
+            units.push((target, f));
+        }
+        for t in ["stacks", "ring", "pool", "tls"] {
+            let target = format!("shuttle_{t}");
+            let f = models::check(
+                &ok(&format!("{target}.ok.log")),
+                Checker::Shuttle,
+                &target,
+                "r",
+            );
+            units.push((target, f));
+        }
+        units
     }
 
     fn partial(found: Findings) -> Partial {
         Partial {
+            shard: (1, 1),
             deep: false,
             proptest_cases: 1000,
             asan_ops: 10,
@@ -432,15 +477,27 @@ mod tests {
             whole.merge(f);
         }
         let whole = combine(vec![partial(whole)]).unwrap();
+        // The saved run's 28 passing cells and the specimen's tagged
+        // linearizability cell; TSan (6) did not run and linearizability
+        // has no other row (5); SPIN skips the pool and the front.
+        assert_eq!(whole.found.table.counts(), (29, 11, 2));
         for n in [2, 3, 4] {
             let mut shards: Vec<Findings> = (0..n).map(|_| Findings::default()).collect();
             for (name, f) in units() {
-                shards[shard_of(name, n) - 1].merge(f);
+                shards[shard_of(&name, n) - 1].merge(f);
             }
             // Through the files' format, as `--merge` reads them.
             let parts = shards
                 .into_iter()
-                .map(|f| from_json(&Json::parse(&to_json(&partial(f)).write()).unwrap()).unwrap())
+                .enumerate()
+                .map(|(i, f)| {
+                    let p = Partial {
+                        shard: (i + 1, n),
+                        ..partial(f)
+                    };
+                    from_json(&Json::parse(&to_json(&p).write()).unwrap()).unwrap()
+                })
+                .rev()
                 .collect();
             let merged = combine(parts).unwrap();
             assert_eq!(
@@ -449,6 +506,11 @@ mod tests {
             );
             assert_eq!(merged.found.table.counts(), whole.found.table.counts());
             assert_eq!(merged.found.evidence.len(), whole.found.evidence.len());
+            assert!(
+                merged.found.problems.is_empty(),
+                "{:?}",
+                merged.found.problems
+            );
         }
     }
 
@@ -460,8 +522,20 @@ mod tests {
                 assert!((1..=n).contains(&shard_of(name, n)));
             }
         }
-        let mut a = partial(Findings::default());
+        let two = |k| Partial {
+            shard: (k, 2),
+            ..partial(Findings::default())
+        };
+        let mut a = two(1);
         a.deep = true;
-        assert!(combine(vec![a, partial(Findings::default())]).is_none());
+        assert!(
+            combine(vec![a, two(2)])
+                .unwrap_err()
+                .contains("different options")
+        );
+        assert!(combine(vec![two(1)]).unwrap_err().contains("not 1/2"));
+        assert!(combine(vec![two(1), two(1)]).is_err());
+        assert!(combine(vec![two(2), two(1)]).is_ok());
+        assert!(combine(Vec::new()).is_err());
     }
 }
