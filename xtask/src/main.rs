@@ -20,6 +20,7 @@ mod json;
 mod opts;
 mod parse;
 mod partial;
+mod partial_json;
 mod report;
 mod sanitizer_steps;
 mod steps;

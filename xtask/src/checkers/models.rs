@@ -49,6 +49,19 @@ pub fn check(o: &Outcome, column: Checker, target: &str, replay: &str) -> Findin
                 .map(|s| (*row, s.clone()))
         })
         .collect();
+    if mutants && o.ok {
+        // The binary passed, yet a mutant it announced was never reported
+        // caught: its evidence is missing.
+        for (row, site) in &uncaught {
+            f.fail(
+                row,
+                column,
+                format!(
+                    "{target}: mutant {site} was announced but never reported caught (log: {log})"
+                ),
+            );
+        }
+    }
     let mut any_failed = false;
     for t in all.failed() {
         any_failed = true;
@@ -342,5 +355,23 @@ mod tests {
                     .is_empty()
             );
         }
+    }
+
+    #[test]
+    fn an_announced_mutant_never_reported_fails_its_row() {
+        // The passing run's log with one more mutant announced up front.
+        let mut o = outcome("loom_mutants.ok.log", Some(0), false);
+        o.text = o.text.replacen(
+            "test every_mutant_is_caught ... ",
+            "test every_mutant_is_caught ... evidence: checker=loom algo=epoch scenario=mutant:epoch.pop.retire result=planned secs=0.00\n",
+            1,
+        );
+        let f = check(&o, Checker::Loom, "loom_mutants", "r");
+        let c = f.table.get("epoch", Checker::Loom);
+        assert_eq!(c.status(), Status::Fail);
+        assert!(
+            c.fails[0].contains("mutant epoch.pop.retire was announced but never reported caught")
+        );
+        assert_eq!(f.table.get("ring", Checker::Loom).status(), Status::Pass);
     }
 }
