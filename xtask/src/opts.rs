@@ -22,8 +22,11 @@ usage: cargo xtask verify [--deep] [--jobs N] [--skip FILTER] [--proptest-cases 
                        (default 10,000,000)
   --uaf-budget SECS    time budget for ASan to report the seed's
                        use-after-free (default 60)
-  --shard K/N          run the K-th of N shares of the steps (by stable step
-                       name) and write target/verify/partial-K-of-N.json
+  --shard K/N          run the K-th of N shares of the work (by a stable
+                       hash of each unit's name: cargo test, each model
+                       target, linearizability, SPIN, each sanitizer) and
+                       write target/verify/partial-K-of-N.json; exits 1 if
+                       something in it is already unexpected
   --merge DIR          merge the partial-*.json in DIR into one report; the
                        merged table equals an unsharded run's
 

@@ -67,14 +67,25 @@ pub fn write(
     let path = Path::new(crate::OUT).join(format!("partial-{k}-of-{n}.json"));
     match std::fs::write(&path, to_json(&p).write()) {
         Ok(()) => {
-            let failed = steps.iter().filter(|s| !s.ok).count();
+            // What is already unexpected here stays so after the merge.
+            let fails = found
+                .table
+                .cells
+                .values()
+                .filter(|c| !c.fails.is_empty())
+                .count();
+            let unexpected = fails + found.problems.len();
             println!(
-                "\nShard {k}/{n}: {} steps ({failed} not ok) in {total:.1} s; partial report {} (merge with --merge {})",
+                "\nShard {k}/{n}: {} steps in {total:.1} s, {unexpected} unexpected results; partial report {} (merge with --merge {})",
                 steps.len(),
                 path.display(),
                 crate::OUT
             );
-            ExitCode::SUCCESS
+            if unexpected > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Err(e) => {
             eprintln!("xtask: cannot write {}: {e}", path.display());
