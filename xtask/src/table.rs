@@ -1,20 +1,77 @@
-//! The evidence table: one row per algorithm, one column per checker, each
-//! cell "pass (…)", "bug found as expected (…)", "FAIL (…)" or
-//! "skipped (why)"; rendered for the terminal, report.md and report.json.
+//! The evidence table's data: one row per algorithm (by its key), one column
+//! per checker, each cell "pass (…)", "bug found as expected (…)",
+//! "FAIL (…)" or "skipped (why)". Rendering is in `report.rs`.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
-use crate::parse::json_str;
+/// An algorithm's key: the one name src/, models/, proofs/ and the evidence
+/// lines use (`algo=<key>`, ordering sites `<key>.<op>.<access>`).
+pub type Row = &'static str;
+
+/// The rows, in display order: (key, display name). The only list of them.
+pub const ROWS: [(Row, &str); 6] = [
+    ("pointer_node", "pointer-node stack"),
+    ("epoch", "epoch stack"),
+    ("tagged", "tagged stack"),
+    ("pool", "typed pool"),
+    ("ring", "ring"),
+    ("tls", "thread-local front"),
+];
+
+/// The row whose key is exactly `key` (an `algo=` value, a SPIN model name).
+pub fn row(key: &str) -> Option<Row> {
+    ROWS.iter().map(|(k, _)| *k).find(|k| *k == key)
+}
+
+/// The row of an ordering site or mutant, `<key>.<op>.<access>`: its key
+/// prefix.
+pub fn row_of_site(site: &str) -> Option<Row> {
+    row(site.split('.').next().unwrap_or(site))
+}
+
+/// The display name of a row.
+pub fn title(row: &str) -> &'static str {
+    ROWS.iter()
+        .find(|(k, _)| *k == row)
+        .map_or("?", |(_, t)| *t)
+}
+
+/// The row a free-form name (a test, a target, a doc test's path) belongs
+/// to: the first key it spells as whole words (`_`, `::`, `/`, `-` and `.`
+/// separate words), left to right. `safe_pointer_node_locked_pop` →
+/// pointer_node, `src/tls/mod.rs - tls::Front` → tls.
+pub fn row_named_in(name: &str) -> Option<Row> {
+    let lower = name.to_ascii_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    (0..words.len()).find_map(|i| {
+        ROWS.iter().map(|(k, _)| *k).find(|k| {
+            let parts: Vec<&str> = k.split('_').collect();
+            words.get(i..i + parts.len()) == Some(&parts[..])
+        })
+    })
+}
+
+/// The row of a test: the algorithm the target's name spells after its
+/// kind (`proptest_pool` → pool, `loom_tls` → tls), else the test's own
+/// name (`stress_stacks::tagged_churn` → tagged, `pool_stress::hammer_epoch`
+/// → epoch).
+pub fn row_of_test(target: &str, test: &str) -> Option<Row> {
+    let after_kind = target.split_once('_').map_or(target, |(_, s)| s);
+    row_named_in(after_kind).or_else(|| row_named_in(test))
+}
 
 /// The checkers, in column order.
-pub const CHECKERS: [Checker; 6] = [
+pub const CHECKERS: [Checker; 7] = [
     Checker::Proptest,
     Checker::Loom,
     Checker::Shuttle,
+    Checker::Linearizability,
     Checker::Spin,
     Checker::Asan,
-    Checker::MiriTsan,
+    Checker::Tsan,
 ];
 
 /// A column of the table.
@@ -26,12 +83,14 @@ pub enum Checker {
     Loom,
     /// The shuttle models (random and PCT schedulers).
     Shuttle,
+    /// Recorded real-thread histories checked for linearizability.
+    Linearizability,
     /// The SPIN models (`proofs/run`).
     Spin,
     /// The AddressSanitizer stress run.
     Asan,
-    /// Miri and ThreadSanitizer.
-    MiriTsan,
+    /// The ThreadSanitizer stress run.
+    Tsan,
 }
 
 impl Checker {
@@ -41,69 +100,34 @@ impl Checker {
             Checker::Proptest => "proptest",
             Checker::Loom => "loom",
             Checker::Shuttle => "shuttle",
+            Checker::Linearizability => "linearizability",
             Checker::Spin => "SPIN",
             Checker::Asan => "ASan",
-            Checker::MiriTsan => "Miri/TSan",
+            Checker::Tsan => "TSan",
         }
     }
 
-    /// The key used in report.json.
+    /// The key used in report.json and in partial reports.
     pub fn key(self) -> &'static str {
         match self {
             Checker::Proptest => "proptest",
             Checker::Loom => "loom",
             Checker::Shuttle => "shuttle",
+            Checker::Linearizability => "linearizability",
             Checker::Spin => "spin",
             Checker::Asan => "asan",
-            Checker::MiriTsan => "miri_tsan",
+            Checker::Tsan => "tsan",
         }
     }
-}
 
-/// The rows, in order: (key, title).
-pub const ROWS: [(&str, &str); 6] = [
-    ("pointer-node", "pointer-node stack"),
-    ("epoch", "epoch stack"),
-    ("tagged", "tagged stack"),
-    ("pool", "typed pool"),
-    ("ring", "ring"),
-    ("tls-front", "thread-local front"),
-];
-
-/// The row an `algo=` value, a SPIN configuration prefix, an ordering site
-/// or a test name belongs to: the first known algorithm its text names.
-/// `index-stack*`/`index_stack*` is the tagged stack's index list.
-pub fn row_of(text: &str) -> Option<&'static str> {
-    let t = text.to_ascii_lowercase();
-    let words: Vec<&str> = t
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
-    // The thread-local front sits on the pool: "tls" anywhere wins.
-    if words.contains(&"tls") || t.contains("thread-local") || t.contains("thread_local") {
-        return Some("tls-front");
+    /// The checker of a key.
+    pub fn from_key(key: &str) -> Option<Checker> {
+        CHECKERS.into_iter().find(|c| c.key() == key)
     }
-    // Otherwise the first word naming an algorithm ("pointer_node_pool" in a
-    // pool target is decided by the caller, which tries the target first).
-    words.iter().find_map(|w| match *w {
-        "pointer" => Some("pointer-node"),
-        "epoch" => Some("epoch"),
-        "tagged" | "index" => Some("tagged"),
-        "pool" => Some("pool"),
-        "ring" => Some("ring"),
-        _ => None,
-    })
-}
-
-/// The row of a test in a target: the target's own algorithm if its name
-/// has one (`loom_pool` → pool), else the test name's (`loom_stacks::epoch_…`).
-pub fn row_of_test(target: &str, test: &str) -> Option<&'static str> {
-    let suffix = target.split_once('_').map_or(target, |(_, s)| s);
-    row_of(suffix).or_else(|| row_of(test))
 }
 
 /// A bug that a negative model found, as it must.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Bug {
     /// The scenario (or configuration) name.
     pub scenario: String,
@@ -114,24 +138,25 @@ pub struct Bug {
 }
 
 /// One cell's evidence.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct Cell {
-    /// Summed pass count (executions, iterations, states, cases, ops).
-    pub count: f64,
-    /// What `count` counts.
-    pub unit: &'static str,
+    /// Summed pass counts by unit (executions, iterations, states, cases,
+    /// ops, histories), in the order first seen.
+    pub counts: Vec<(String, f64)>,
     /// Passing items, for report.md.
     pub passes: Vec<String>,
     /// Expected bugs found (negative models), for the cell and report.md.
     pub bugs: Vec<Bug>,
-    /// Mutated ordering sites caught.
-    pub mutants_caught: Vec<String>,
-    /// Ordering sites of this algorithm in `src/`.
+    /// Mutants caught: (site, how it was caught).
+    pub mutants_caught: Vec<(String, String)>,
+    /// The mutants of this algorithm the mutation test ran or named.
     pub mutant_sites: Vec<String>,
     /// Unexpected results: any makes the cell FAIL.
     pub fails: Vec<String>,
     /// Why the checker did not run here.
     pub skipped: Option<String>,
+    /// Passing std (non-proptest) tests, from `cargo test`.
+    pub std_tests: usize,
     /// A custom pass summary replacing "N unit" (e.g. proptest cases).
     pub summary: Option<String>,
     /// Loom preemption bounds of the passing models.
@@ -152,11 +177,47 @@ pub enum Status {
 }
 
 impl Cell {
-    /// Adds to the pass count.
-    pub fn add_pass(&mut self, count: f64, unit: &'static str, what: String) {
-        self.count += count;
-        self.unit = unit;
+    /// Adds `count` `unit`s to the pass count, `what` to the details.
+    pub fn add_pass(&mut self, count: f64, unit: &str, what: String) {
+        self.add_count(count, unit);
         self.passes.push(what);
+    }
+
+    /// Adds to the count of `unit` without a detail line.
+    pub fn add_count(&mut self, count: f64, unit: &str) {
+        match self.counts.iter_mut().find(|(u, _)| u == unit) {
+            Some((_, n)) => *n += count,
+            None => self.counts.push((unit.to_string(), count)),
+        }
+    }
+
+    /// Records a mutant site (once).
+    pub fn add_site(&mut self, site: &str) {
+        if !self.mutant_sites.iter().any(|s| s == site) {
+            self.mutant_sites.push(site.to_string());
+        }
+    }
+
+    /// Adds everything `other` holds to this cell.
+    pub fn merge(&mut self, other: Cell) {
+        for (unit, n) in other.counts {
+            self.add_count(n, &unit);
+        }
+        self.passes.extend(other.passes);
+        self.bugs.extend(other.bugs);
+        self.mutants_caught.extend(other.mutants_caught);
+        for s in &other.mutant_sites {
+            self.add_site(s);
+        }
+        self.fails.extend(other.fails);
+        if self.skipped.is_none() {
+            self.skipped = other.skipped;
+        }
+        self.std_tests += other.std_tests;
+        if self.summary.is_none() {
+            self.summary = other.summary;
+        }
+        self.bounds.extend(other.bounds);
     }
 
     /// The cell's state.
@@ -181,10 +242,13 @@ impl Cell {
         }
         let mut parts = Vec::new();
         if !self.passes.is_empty() {
-            let s = self
-                .summary
-                .clone()
-                .unwrap_or_else(|| format!("{} {}", human(self.count), self.unit));
+            let s = self.summary.clone().unwrap_or_else(|| {
+                self.counts
+                    .iter()
+                    .map(|(unit, n)| format!("{} {unit}", human(*n)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            });
             let s = match (self.bounds.iter().min(), self.bounds.iter().max()) {
                 (Some(lo), Some(hi)) if lo == hi => format!("{s}, preemption bound {lo}"),
                 (Some(lo), Some(hi)) => format!("{s}, preemption bounds {lo}–{hi}"),
@@ -228,8 +292,7 @@ impl Cell {
 
 /// 12345678 → "12,345,678"; 1.5e6 states → "1,500,000".
 pub fn human(n: f64) -> String {
-    let n = n.round() as u64;
-    let s = n.to_string();
+    let s = (n.round() as u64).to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
         if i > 0 && (s.len() - i).is_multiple_of(3) {
@@ -251,55 +314,43 @@ pub fn short(s: &str, max: usize) -> String {
     }
 }
 
-/// The whole table: rows in order, cells by checker.
-#[derive(Debug, Default)]
+/// The whole table: every row of [`ROWS`], cells by (row, checker).
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct Table {
-    /// Row key → title, in display order.
-    pub rows: Vec<(String, String)>,
-    /// (row, checker) → cell.
-    pub cells: BTreeMap<(String, Checker), Cell>,
+    /// (row, checker) → cell; a missing cell is empty.
+    pub cells: BTreeMap<(Row, Checker), Cell>,
 }
 
 impl Table {
-    /// The table with the fixed rows (the thread-local front only if
-    /// `with_tls`).
-    pub fn new(with_tls: bool) -> Self {
-        let rows = ROWS
-            .iter()
-            .filter(|(k, _)| with_tls || *k != "tls-front")
-            .map(|(k, t)| (k.to_string(), t.to_string()))
-            .collect();
-        Table {
-            rows,
-            cells: BTreeMap::new(),
-        }
+    /// The cell at (`row`, `checker`).
+    pub fn cell(&mut self, row: Row, checker: Checker) -> &mut Cell {
+        self.cells.entry((row, checker)).or_default()
     }
 
-    /// The cell at (`row`, `checker`), adding the row if it is new.
-    pub fn cell(&mut self, row: &str, checker: Checker) -> &mut Cell {
-        if !self.rows.iter().any(|(k, _)| k == row) {
-            self.rows.push((row.to_string(), row.to_string()));
+    /// The cell at (`row`, `c`), or an empty one if nothing was recorded.
+    pub fn get(&self, row: Row, c: Checker) -> Cell {
+        self.cells.get(&(row, c)).cloned().unwrap_or_default()
+    }
+
+    /// Adds every cell of `other`.
+    pub fn merge(&mut self, other: Table) {
+        for ((row, c), cell) in other.cells {
+            self.cell(row, c).merge(cell);
         }
-        self.cells.entry((row.to_string(), checker)).or_default()
     }
 
     /// Every cell, present or not, in display order.
-    pub fn all(&self) -> Vec<(String, String, Checker, Cell)> {
-        let mut out = Vec::new();
-        for (key, title) in &self.rows {
-            for c in CHECKERS {
-                let cell = self.cell_or_empty(key, c);
-                out.push((key.clone(), title.clone(), c, cell));
-            }
-        }
-        out
+    pub fn all(&self) -> Vec<(Row, Checker, Cell)> {
+        ROWS.iter()
+            .flat_map(|(row, _)| CHECKERS.map(|c| (*row, c, self.get(row, c))))
+            .collect()
     }
 
     /// (passed, failed, skipped) cells; a cell that is pass or bug-found
     /// counts as passed.
     pub fn counts(&self) -> (usize, usize, usize) {
         let mut n = (0, 0, 0);
-        for (_, _, _, cell) in self.all() {
+        for (_, _, cell) in self.all() {
             match cell.status() {
                 Status::Pass | Status::BugFound => n.0 += 1,
                 Status::Fail => n.1 += 1,
@@ -308,115 +359,6 @@ impl Table {
         }
         n
     }
-
-    /// A markdown table (also what the terminal shows).
-    pub fn markdown(&self) -> String {
-        let mut s = String::from("| algorithm |");
-        for c in CHECKERS {
-            let _ = write!(s, " {} |", c.title());
-        }
-        s.push_str("\n|---|");
-        for _ in CHECKERS {
-            s.push_str("---|");
-        }
-        s.push('\n');
-        for (key, title) in &self.rows {
-            let _ = write!(s, "| {title} |");
-            for c in CHECKERS {
-                let cell = self.cell_or_empty(key, c);
-                let _ = write!(s, " {} |", cell.text().replace('|', "/"));
-            }
-            s.push('\n');
-        }
-        s
-    }
-
-    /// The cell at (`key`, `c`), or an empty one if nothing was recorded.
-    fn cell_or_empty(&self, key: &str, c: Checker) -> Cell {
-        self.cells
-            .get(&(key.to_string(), c))
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// The table for a terminal: one block per algorithm, one line per
-    /// checker (cells are too long for a grid of six columns).
-    pub fn terminal(&self) -> String {
-        let mut s = String::new();
-        for (key, title) in &self.rows {
-            let _ = writeln!(s, "{title}");
-            for c in CHECKERS {
-                let cell = self.cell_or_empty(key, c);
-                let mark = match cell.status() {
-                    Status::Pass | Status::BugFound => "ok  ",
-                    Status::Fail => "FAIL",
-                    Status::Skipped => "--  ",
-                };
-                let _ = writeln!(s, "  {mark} {:<10} {}", c.title(), cell.text());
-            }
-        }
-        s
-    }
-
-    /// The cells as JSON: `{row: {checker: {status, text, …}}}`.
-    pub fn json(&self) -> String {
-        let mut s = String::from("{");
-        for (i, (key, title)) in self.rows.iter().enumerate() {
-            if i > 0 {
-                s.push(',');
-            }
-            let _ = write!(
-                s,
-                "\n    {}: {{\"title\": {}",
-                json_str(key),
-                json_str(title)
-            );
-            for c in CHECKERS {
-                let cell = self.cell_or_empty(key, c);
-                let status = match cell.status() {
-                    Status::Pass => "pass",
-                    Status::BugFound => "bug_found",
-                    Status::Fail => "fail",
-                    Status::Skipped => "skipped",
-                };
-                let list = |v: &[String]| {
-                    format!(
-                        "[{}]",
-                        v.iter().map(|x| json_str(x)).collect::<Vec<_>>().join(", ")
-                    )
-                };
-                let bugs: Vec<String> = cell
-                    .bugs
-                    .iter()
-                    .map(|b| {
-                        format!(
-                            "{{\"scenario\": {}, \"found\": {}, \"replay\": {}}}",
-                            json_str(&b.scenario),
-                            json_str(&b.what),
-                            json_str(&b.replay)
-                        )
-                    })
-                    .collect();
-                let _ = write!(
-                    s,
-                    ",\n      {}: {{\"status\": \"{status}\", \"text\": {}, \"count\": {}, \"unit\": {}, \"passes\": {}, \"bugs\": [{}], \"mutants_caught\": {}, \"mutant_sites\": {}, \"fails\": {}, \"skipped\": {}}}",
-                    json_str(c.key()),
-                    json_str(&cell.text()),
-                    cell.count.round() as u64,
-                    json_str(cell.unit),
-                    list(&cell.passes),
-                    bugs.join(", "),
-                    list(&cell.mutants_caught),
-                    list(&cell.mutant_sites),
-                    list(&cell.fails),
-                    cell.skipped.as_deref().map_or("null".into(), json_str),
-                );
-            }
-            s.push_str("\n    }");
-        }
-        s.push_str("\n  }");
-        s
-    }
 }
 
 #[cfg(test)]
@@ -424,35 +366,75 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rows_from_names() {
-        assert_eq!(row_of("pointer-node-shared-pop"), Some("pointer-node"));
-        assert_eq!(row_of("index-stack-tag0"), Some("tagged"));
-        assert_eq!(row_of("index_stack.pop.head"), Some("tagged"));
-        assert_eq!(row_of("tls-front"), Some("tls-front"));
-        assert_eq!(row_of("pool_tls"), Some("tls-front"));
-        assert_eq!(row_of("ring_tso_relaxed_release"), Some("ring"));
+    fn rows_by_key_and_site_prefix_only() {
+        assert_eq!(row("pointer_node"), Some("pointer_node"));
+        assert_eq!(row("pointer-node"), None);
+        assert_eq!(row("tls-front"), None);
+        assert_eq!(row_of_site("tagged.push.cas"), Some("tagged"));
         assert_eq!(
-            row_of_test("proptest_pool", "pointer_node_pool_matches"),
+            row_of_site("pointer_node.popper.acquire"),
+            Some("pointer_node")
+        );
+        assert_eq!(row_of_site("ring.fifo_release"), Some("ring"));
+        // No word rules: an index list is not guessed to be the tagged stack.
+        assert_eq!(row_of_site("index_stack.pop.head"), None);
+        assert_eq!(row_of_site("pointer.push.cas"), None);
+    }
+
+    #[test]
+    fn rows_named_in_test_names() {
+        assert_eq!(
+            row_named_in("seed_pointer_node_shared_pop_use_after_free"),
+            Some("pointer_node")
+        );
+        assert_eq!(row_named_in("safe_pool_tagged"), Some("pool"));
+        assert_eq!(
+            row_named_in("src/tls/mod.rs - tls::Front (line 9)"),
+            Some("tls")
+        );
+        assert_eq!(row_named_in("index_stack_matches_reference"), None);
+        assert_eq!(row_named_in("pointer_churn"), None);
+        assert_eq!(
+            row_of_test("proptest_pool", "pointer_node_pool_matches_reference"),
             Some("pool")
         );
-        assert_eq!(row_of_test("loom_tls", "x"), Some("tls-front"));
+        assert_eq!(row_of_test("loom_tls", "x"), Some("tls"));
+        assert_eq!(row_of_test("pool_stress", "hammer_epoch"), Some("epoch"));
         assert_eq!(
-            row_of_test("proptest_stacks", "capped_epoch_matches"),
+            row_of_test("proptest_stacks", "capped_epoch_matches_reference"),
             Some("epoch")
         );
-        assert_eq!(row_of_test("loom_mutants", "every_weakened_ordering"), None);
+        assert_eq!(row_of_test("loom_mutants", "every_mutant_is_caught"), None);
     }
 
     #[test]
     fn cell_texts() {
         let mut c = Cell::default();
         assert_eq!(c.status(), Status::Fail);
+        assert_eq!(c.text(), "FAIL (no evidence)");
         c.skipped = Some("no nightly".into());
         assert_eq!(c.text(), "skipped (no nightly)");
         let mut c = Cell::default();
         c.add_pass(1234567.0, "executions", "x".into());
         assert_eq!(c.text(), "pass (1,234,567 executions)");
+        c.add_pass(3.0, "ops", "y".into());
+        assert_eq!(c.text(), "pass (1,234,567 executions, 3 ops)");
         c.fails.push("t failed".into());
         assert_eq!(c.text(), "FAIL (t failed)");
+    }
+
+    #[test]
+    fn merged_cells_sum() {
+        let mut a = Cell::default();
+        a.add_pass(10.0, "executions", "a".into());
+        a.bounds.push(2);
+        let mut b = Cell::default();
+        b.add_pass(5.0, "executions", "b".into());
+        b.bounds.push(1);
+        b.add_site("tagged.push.cas");
+        a.merge(b);
+        assert_eq!(a.counts, vec![("executions".to_string(), 15.0)]);
+        assert_eq!(a.text(), "pass (15 executions, preemption bounds 1–2)");
+        assert_eq!(a.mutant_sites, ["tagged.push.cas"]);
     }
 }

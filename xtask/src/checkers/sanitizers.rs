@@ -1,0 +1,179 @@
+//! The sanitizer runs of `tests/asan_stress.rs`: the safe variants under
+//! AddressSanitizer or ThreadSanitizer (pass: their `evidence:` lines; a
+//! sanitizer report aborts the process and is named), and the seed's
+//! shared pop, which ASan must report as a heap-use-after-free.
+
+use super::{Findings, evidence, last_started_test};
+use crate::parse;
+use crate::steps::Outcome;
+use crate::table::{Bug, Checker, human, row_named_in, short};
+
+/// The negative ASan test: the seed's multi-popper pop.
+pub const UAF_TEST: &str = "seed_pointer_node_shared_pop_use_after_free";
+
+/// Reads a run of the safe variants into `column` (ASan or TSan).
+pub fn safe_variants(o: &Outcome, column: Checker) -> Findings {
+    let tool = column.title();
+    let mut f = Findings::default();
+    let mut failed = false;
+    for (_, p) in parse::libtest(&o.text, "asan_stress") {
+        for ev in &p.evidence {
+            let mut ev = ev.clone();
+            ev.target = "asan_stress".into();
+            evidence::absorb(&mut f, &ev, Some(column), None);
+        }
+        for t in p.failed() {
+            failed = true;
+            let what = format!("asan_stress::{} failed: {}", t.name, short(&t.message, 160));
+            match row_named_in(&t.name) {
+                Some(row) => f.fail(row, column, what),
+                None => f.problems.push(what),
+            }
+        }
+    }
+    if !o.ok && !failed {
+        // A sanitizer aborts the process on a report: name it.
+        let report = report(&o.text).unwrap_or_else(|| o.verdict());
+        let why = format!("{tool}: {report} (log: {})", o.log.display());
+        match last_started_test(&o.text).as_deref().and_then(row_named_in) {
+            Some(row) => f.fail(row, column, why),
+            None => f.fail_all(column, &why),
+        }
+    }
+    f
+}
+
+/// Whether one attempt of the negative test saw the use-after-free.
+pub fn uaf_found(o: &Outcome) -> bool {
+    o.text
+        .contains("ERROR: AddressSanitizer: heap-use-after-free")
+}
+
+/// What an attempt that did not see it showed instead.
+pub fn uaf_missed(o: &Outcome) -> String {
+    report(&o.text).unwrap_or_else(|| {
+        o.text
+            .lines()
+            .find(|l| l.contains("no use-after-free detected"))
+            .map(|l| l.trim().to_string())
+            .unwrap_or_else(|| o.verdict())
+    })
+}
+
+/// The negative test's cell after `attempts` tries within `budget_secs`:
+/// `found` is the attempt that saw it, `missed` what the others showed.
+/// Returns the findings and the step's result line.
+pub fn uaf(
+    found: Option<&Outcome>,
+    missed: &[String],
+    attempts: usize,
+    budget_secs: u64,
+    last_log: &str,
+    replay: &str,
+) -> (Findings, String) {
+    let mut f = Findings::default();
+    let result = match found {
+        Some(o) => {
+            let ops = o
+                .text
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("asan-uaf: ops="))
+                .and_then(|r| r.split_whitespace().next())
+                .map(|n| format!("{} ops", human(n.parse().unwrap_or(0.0))))
+                .unwrap_or_else(|| "? ops".into());
+            let what = format!(
+                "{}, after {ops}, attempt {attempts}",
+                report(&o.text).unwrap_or_default()
+            );
+            f.table.cell("pointer_node", Checker::Asan).bugs.push(Bug {
+                scenario: format!("asan_stress::{UAF_TEST}"),
+                what: what.clone(),
+                replay: format!("{replay}  (log: {})", o.log.display()),
+            });
+            format!("bug found as expected: {what}")
+        }
+        None => {
+            let why = format!(
+                "ASan reported no heap-use-after-free for pop_shared in {attempts} attempt(s) / {budget_secs} s: {} (log: {last_log})",
+                missed.join("; "),
+            );
+            f.fail("pointer_node", Checker::Asan, why.clone());
+            why
+        }
+    };
+    (f, result)
+}
+
+/// A sanitizer's verdict: "heap-use-after-free in <frame> (<file:line>)",
+/// "data race in <frame> (<file:line>)".
+pub fn report(text: &str) -> Option<String> {
+    let mut lines = text.lines().skip_while(|l| {
+        !l.contains("ERROR: AddressSanitizer:") && !l.contains("WARNING: ThreadSanitizer:")
+    });
+    let err = lines.next()?;
+    let rest = err.split("Sanitizer: ").nth(1)?;
+    let kind = if rest.starts_with("data race") {
+        "data race"
+    } else {
+        rest.split_whitespace().next()?
+    };
+    // The first frame in our code, else the first frame.
+    let frames: Vec<&str> = lines
+        .take(60)
+        .filter(|l| l.trim_start().starts_with('#'))
+        .collect();
+    let frame = frames
+        .iter()
+        .find(|l| !l.contains("/rustc/") && !l.contains("compiler-rt"))
+        .or(frames.first())
+        .map(|l| {
+            let in_part = l.split(" in ").nth(1).unwrap_or(l).trim();
+            let (func, place) = in_part.rsplit_once(' ').unwrap_or((in_part, ""));
+            let place: Vec<&str> = place.rsplit('/').take(3).collect();
+            let place: Vec<&str> = place.into_iter().rev().collect();
+            format!("{} ({})", short(func, 90), place.join("/"))
+        })
+        .unwrap_or_default();
+    Some(format!("{kind} in {frame}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkers::fixtures::outcome;
+    use crate::table::Status;
+
+    #[test]
+    fn asan_safe_variants_pass() {
+        let o = outcome("asan-safe.ok.log", Some(0), false);
+        let f = safe_variants(&o, Checker::Asan);
+        assert!(f.problems.is_empty(), "{:?}", f.problems);
+        for row in ["pointer_node", "epoch", "tagged", "pool", "ring"] {
+            let c = f.table.get(row, Checker::Asan);
+            assert_eq!(c.status(), Status::Pass, "{row}: {}", c.text());
+        }
+    }
+
+    #[test]
+    fn asan_reports_the_seeds_use_after_free() {
+        let o = outcome("asan-uaf.found.log", Some(1), false);
+        assert!(uaf_found(&o));
+        let (f, result) = uaf(Some(&o), &[], 1, 60, "x.log", "cargo +nightly test");
+        assert!(
+            result.starts_with("bug found as expected: heap-use-after-free in "),
+            "{result}"
+        );
+        let c = f.table.get("pointer_node", Checker::Asan);
+        assert_eq!(c.status(), Status::BugFound);
+    }
+
+    #[test]
+    fn no_report_in_budget_fails() {
+        let (f, result) = uaf(None, &["exit 0".into()], 5, 60, "x.log", "r");
+        assert!(result.starts_with("ASan reported no heap-use-after-free"));
+        assert_eq!(
+            f.table.get("pointer_node", Checker::Asan).status(),
+            Status::Fail
+        );
+    }
+}
