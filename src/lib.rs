@@ -31,6 +31,7 @@
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod compat;
 pub mod pool;
 pub mod ring;
 pub mod stack;
@@ -43,6 +44,7 @@ pub use stack::{
     CapacityError, EpochStack, FreeList, IndexStack, PointerNodeStack, Popper, TaggedStack,
 };
 pub use tls::{TlsConfig, TlsPool};
+
 
 /// The README's examples, compiled and run as doctests.
 #[doc = include_str!("../README.md")]
