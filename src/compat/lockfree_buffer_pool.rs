@@ -255,6 +255,29 @@ impl LockFreeBufferPool {
     }
 
     /// Buffers in the pool now, per kind; exact at quiescence.
+    ///
+    /// ```
+    /// use verified_pools::compat::lockfree_buffer_pool::*;
+    /// use verified_pools::simd_aligned::VecSimd;
+    ///
+    /// let pool = LockFreeBufferPool::new(LockFreeBufferPoolConfig {
+    ///     buffer_count: 2,
+    ///     ..Default::default()
+    /// });
+    /// let held = [(); 3].map(|()| pool.get_compression_buffer()); // the third is a miss
+    /// let counts = pool.get_available_counts();
+    /// assert_eq!((counts.serialization_available, counts.compression_available), (2, 0));
+    /// for buffer in held {
+    ///     pool.return_compression_buffer(buffer);
+    /// }
+    /// // The third return is beyond the bound: dropped, not a deallocation.
+    /// assert_eq!(pool.get_available_counts().compression_available, 2);
+    /// assert_eq!((pool.get_stats().allocations, pool.get_stats().deallocations), (1, 2));
+    /// assert_eq!(pool.inner().stats().compression.rejected_pool_full, 1);
+    /// // A SIMD buffer far outside the window is not taken back either.
+    /// pool.return_simd_buffer(VecSimd::with(0.0, 1024));
+    /// assert_eq!(pool.inner().stats().simd.rejected_too_large, 1);
+    /// ```
     pub fn get_available_counts(&self) -> BufferCounts {
         let s = self.pool.stats();
         BufferCounts {
