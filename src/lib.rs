@@ -32,6 +32,7 @@
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod compat;
 pub mod pool;
 pub mod ring;
 pub mod stack;
@@ -49,6 +50,13 @@ pub use stack::{
     CapacityError, EpochStack, FreeList, IndexStack, PointerNodeStack, Popper, TaggedStack,
 };
 pub use tls::{TlsConfig, TlsPool};
+
+/// The crates behind the SIMD kind's buffer type, at the versions the pool
+/// uses, so that `VecSimd<f64x4>` can be named without depending on them:
+/// `verified_pools::simd_aligned::VecSimd<verified_pools::wide::f64x4>`.
+pub use simd_aligned;
+/// See [`simd_aligned`].
+pub use wide;
 
 /// The README's examples, compiled and run as doctests.
 #[doc = include_str!("../README.md")]

@@ -156,6 +156,55 @@ impl<V: Variant> BufferPool<V> {
         self.shelf::<K>().guard()
     }
 
+    /// A cleared buffer of kind `K`, or `None` when the kind is empty:
+    /// back-pressure instead of an allocation. Each `None` is counted in
+    /// [`KindStats::try_get_empty`] (it is not a miss).
+    ///
+    /// ```
+    /// use verified_pools::pool::{BufferPool, PoolConfig, Serialization};
+    ///
+    /// let pool: BufferPool = BufferPool::new(PoolConfig { count: 1, ..PoolConfig::default() })?;
+    /// let held = pool.try_get::<Serialization>().expect("one buffer is free");
+    /// assert!(pool.try_get_serialization_buffer().is_none()); // empty: nothing allocated
+    /// pool.return_serialization_buffer(held);
+    /// assert!(pool.try_guard::<Serialization>().is_some());
+    /// let s = pool.stats().serialization;
+    /// assert_eq!((s.hits, s.misses, s.try_get_empty, s.fresh_allocations), (2, 0, 1, 1));
+    /// # Ok::<(), verified_pools::pool::ConfigError>(())
+    /// ```
+    #[inline]
+    pub fn try_get<K: BufferKind>(&self) -> Option<K::Buffer> {
+        self.shelf::<K>().try_get()
+    }
+
+    /// A cleared buffer of kind `K` in a guard, or `None` when the kind is
+    /// empty (see [`try_get`](Self::try_get)).
+    #[inline]
+    pub fn try_guard<K: BufferKind>(&self) -> Option<PooledBuf<'_, K, V>> {
+        self.shelf::<K>().try_guard()
+    }
+
+    /// A cleared serialization buffer, or `None` without allocating when the
+    /// pool has none (see [`try_get`](Self::try_get)).
+    #[inline]
+    pub fn try_get_serialization_buffer(&self) -> Option<Vec<u8>> {
+        self.serialization.try_get()
+    }
+
+    /// A cleared compression buffer, or `None` without allocating when the
+    /// pool has none (see [`try_get`](Self::try_get)).
+    #[inline]
+    pub fn try_get_compression_buffer(&self) -> Option<Vec<u8>> {
+        self.compression.try_get()
+    }
+
+    /// A zero-filled SIMD buffer, or `None` without allocating when the pool
+    /// has none (see [`try_get`](Self::try_get)).
+    #[inline]
+    pub fn try_get_simd_buffer(&self) -> Option<VecSimd<f64x4>> {
+        self.simd.try_get()
+    }
+
     /// A cleared serialization buffer; allocates (and counts a miss) only
     /// when the pool has none.
     #[inline]

@@ -13,6 +13,7 @@
 //! # Linearization points
 //! * get (hit): the list's pop that returns a buffer.
 //! * get (miss): the list's pop that finds it empty.
+//! * try_get: the list's pop (a buffer, or empty: `None`, nothing allocated).
 //! * return (accepted): the list's push.
 //! * return (pool full): the list's push that hands the buffer back.
 //! * return (too small / too large): none needed — decided from the buffer
@@ -94,6 +95,26 @@ impl<K: BufferKind, V: Variant> Shelf<K, V> {
         };
         self.counters.note_get();
         buffer
+    }
+
+    /// A cleared buffer from the list, or `None` if it is empty; never
+    /// allocates. `None` is counted (`try_get_empty`), not as a miss.
+    #[inline]
+    pub fn try_get(&self) -> Option<K::Buffer> {
+        let Some(mut buffer) = self.list.pop() else {
+            self.counters.note_try_empty();
+            return None;
+        };
+        K::reset(&mut buffer);
+        self.counters.note_get();
+        Some(buffer)
+    }
+
+    /// A cleared buffer in a guard, or `None` if the list is empty (see
+    /// [`try_get`](Self::try_get)).
+    #[inline]
+    pub fn try_guard(&self) -> Option<PooledBuf<'_, K, V>> {
+        self.try_get().map(|buffer| PooledBuf::new(buffer, self))
     }
 
     /// Offers `buffer` back: kept if its size is in the window and the shelf

@@ -81,6 +81,9 @@ pub struct KindStats {
     pub in_use: usize,
     /// The highest `in_use` reached (since construction or `reset_stats`).
     pub peak_in_use: usize,
+    /// `try_get`s that found the kind empty and returned `None` (no
+    /// allocation; not a get, so not a miss).
+    pub try_get_empty: usize,
 }
 
 impl KindStats {
@@ -157,6 +160,8 @@ pub(crate) struct Counters {
     too_large: AtomicUsize,
     full: AtomicUsize,
     taken_out: AtomicUsize,
+    /// Outside the derivations above: read and reset on its own.
+    try_empty: AtomicUsize,
     base: Baseline,
 }
 
@@ -170,6 +175,7 @@ struct Baseline {
     too_large: AtomicUsize,
     full: AtomicUsize,
     taken_out: AtomicUsize,
+    try_empty: AtomicUsize,
     /// Pre-allocations still to report in `fresh_allocations` (cleared by
     /// the first reset).
     preallocated: AtomicUsize,
@@ -190,6 +196,7 @@ impl Counters {
             too_large: zero(),
             full: zero(),
             taken_out: zero(),
+            try_empty: zero(),
             base: Baseline {
                 hits: zero(),
                 misses: zero(),
@@ -198,6 +205,7 @@ impl Counters {
                 too_large: zero(),
                 full: zero(),
                 taken_out: zero(),
+                try_empty: zero(),
                 preallocated: AtomicUsize::new(preallocated),
             },
         }
@@ -220,6 +228,13 @@ impl Counters {
     pub(crate) fn note_miss(&self) {
         // Relaxed: statistics only.
         self.misses.fetch_add(1, Relaxed);
+    }
+
+    /// A `try_get` found the pool empty (no buffer handed out).
+    #[inline]
+    pub(crate) fn note_try_empty(&self) {
+        // Relaxed: statistics only.
+        self.try_empty.fetch_add(1, Relaxed);
     }
 
     /// A buffer came back by value or from a guard.
@@ -284,6 +299,7 @@ impl Counters {
             ),
             in_use: non_negative(raw.in_use),
             peak_in_use: self.peak.load(Relaxed),
+            try_get_empty: since(self.try_empty.load(Relaxed), &base.try_empty),
         }
     }
 
@@ -301,6 +317,7 @@ impl Counters {
         base.too_large.store(raw.too_large, Relaxed);
         base.full.store(raw.full, Relaxed);
         base.taken_out.store(raw.taken_out, Relaxed);
+        base.try_empty.store(self.try_empty.load(Relaxed), Relaxed);
         base.preallocated.store(0, Relaxed);
         self.peak.store(non_negative(raw.in_use), Relaxed);
     }

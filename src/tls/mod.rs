@@ -500,6 +500,8 @@ impl<V: Variant> TlsPool<V> {
                 ),
                 in_use,
                 peak_in_use: peak.max(in_use),
+                // The front has no `try_get` yet.
+                try_get_empty: 0,
             },
             cached: non_negative(cached),
             reserved: non_negative(places.wrapping_sub(cached)),
