@@ -23,7 +23,8 @@
 //!   shuttle reports that on its own.
 //! * [`mutation`]: named ordering sites. Under the models a test can weaken one
 //!   site to `Relaxed` and assert the checker notices; under `std`
-//!   [`mutation::ord`] is the identity.
+//!   [`mutation::ord`] is the identity (except in the TSan tier's
+//!   `--cfg tsan_mutant` build, where the environment names one site).
 
 #[cfg(all(loom, feature = "shuttle"))]
 compile_error!(
@@ -345,12 +346,26 @@ pub mod mutation {
         *ACTIVE.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The ordering for `site`: `ordering` itself, unless a model run has
+    /// The site a `--cfg tsan_mutant` std build weakens: the value of
+    /// `VERIFIED_POOLS_MUTANT`, read once (the TSan tier's negative rows).
+    #[cfg(all(tsan_mutant, not(any(loom, feature = "shuttle"))))]
+    fn std_mutant() -> Option<&'static str> {
+        static SITE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+        SITE.get_or_init(|| std::env::var("VERIFIED_POOLS_MUTANT").ok())
+            .as_deref()
+    }
+
+    /// The ordering for `site`: `ordering` itself, unless a model run (or,
+    /// in a `--cfg tsan_mutant` std build, `VERIFIED_POOLS_MUTANT`) has
     /// weakened `site`, in which case `Relaxed`.
     #[inline(always)]
     pub fn ord(ordering: Ordering, site: &'static str) -> Ordering {
         #[cfg(any(loom, feature = "shuttle"))]
         if active() == Some(site) {
+            return Ordering::Relaxed;
+        }
+        #[cfg(all(tsan_mutant, not(any(loom, feature = "shuttle"))))]
+        if std_mutant() == Some(site) {
             return Ordering::Relaxed;
         }
         let _ = site;
