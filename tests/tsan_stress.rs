@@ -2,8 +2,8 @@
 //! with `asan_stress.rs`) on real threads, the real allocator and a
 //! TSan-instrumented std, for every safe row — `tagged`, `epoch`,
 //! `pointer_node` (its single-popper flag), `pool`, `ring` (cross-thread,
-//! out-of-order drops) and `tls` — each with no report and its conservation
-//! checks; plus two negative rows TSan must catch, each asserted by a driver
+//! out-of-order drops) and `tls` — each asserting its conservation checks
+//! and that TSan made no report while it ran; plus two negative rows TSan must catch, each asserted by a driver
 //! that runs its child in a process of its own and requires exit code 66 and
 //! `WARNING: ThreadSanitizer: data race`:
 //!
@@ -17,7 +17,7 @@
 //! Built only with `--cfg tsan_stress` (elsewhere this target is empty);
 //! `xtask/TSAN.md` has the commands. Each row prints one `evidence:` line
 //! (the format of `models/support.rs`). Environment: `TSAN_STRESS_OPS`
-//! (operations per safe row, default 200,000), `TSAN_STRESS_THREADS`
+//! (operations per safe row, default 1,000,000), `TSAN_STRESS_THREADS`
 //! (default 4), `TSAN_NEGATIVE_OPS` (the most a negative child does before
 //! giving up, default 2,000,000).
 #![cfg(tsan_stress)]
@@ -46,7 +46,7 @@ const MUTANT_ENV: &str = "VERIFIED_POOLS_MUTANT";
 
 fn run() -> Run {
     Run {
-        ops: env_u64("TSAN_STRESS_OPS", 200_000),
+        ops: env_u64("TSAN_STRESS_OPS", 1_000_000),
         threads: env_u64("TSAN_STRESS_THREADS", 4).clamp(2, 64) as usize,
     }
 }
@@ -55,39 +55,58 @@ fn run() -> Run {
 // Safe rows: no report, conservation checked
 // ---------------------------------------------------------------------------
 
+/// Reports TSan has printed in this process.
+static REPORTS: AtomicU64 = AtomicU64::new(0);
+
+/// TSan calls `__tsan_on_report` for every report it prints; its runtime's
+/// definition is weak and empty, and this one replaces it to count them.
+#[unsafe(no_mangle)]
+extern "C" fn __tsan_on_report(_report: *const core::ffi::c_void) {
+    REPORTS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Runs a safe row (its own checks included; its threads are joined when it
+/// returns), asserts TSan reported nothing meanwhile, prints its evidence.
+fn clean(row: impl FnOnce() -> stress::Done) {
+    let before = REPORTS.load(Ordering::SeqCst);
+    let done = row();
+    let reports = REPORTS.load(Ordering::SeqCst) - before;
+    assert_eq!(reports, 0, "TSan reported {reports} race(s) in this row");
+    done.evidence("tsan");
+}
+
 #[test]
 fn safe_tagged_stack() {
     let run = run();
-    stress::churn::<TaggedStack<usize>>(&run, "tagged", run.threads).evidence("tsan");
+    clean(|| stress::churn::<TaggedStack<usize>>(&run, "tagged", run.threads));
 }
 
 #[test]
 fn safe_epoch_stack() {
     let run = run();
-    stress::churn::<EpochStack<usize>>(&run, "epoch", run.threads).evidence("tsan");
+    clean(|| stress::churn::<EpochStack<usize>>(&run, "epoch", run.threads));
 }
 
 /// Through `FreeList::pop`, which takes the single-popper flag (`Popper`).
 #[test]
 fn safe_pointer_node_popper() {
     let run = run();
-    stress::churn::<PointerNodeStack<usize>>(&run, "pointer_node", run.threads.min(2))
-        .evidence("tsan");
+    clean(|| stress::churn::<PointerNodeStack<usize>>(&run, "pointer_node", run.threads.min(2)));
 }
 
 #[test]
 fn safe_pool_tagged() {
-    stress::pool_tagged(&run()).evidence("tsan");
+    clean(|| stress::pool_tagged(&run()));
 }
 
 #[test]
 fn safe_ring_cross_thread_drops() {
-    stress::ring_cross_thread_drops(&run()).evidence("tsan");
+    clean(|| stress::ring_cross_thread_drops(&run()));
 }
 
 #[test]
 fn safe_tls_front() {
-    stress::tls_front(&run()).evidence("tsan");
+    clean(|| stress::tls_front(&run()));
 }
 
 // ---------------------------------------------------------------------------
@@ -102,6 +121,7 @@ static NEGATIVE_OPS: AtomicU64 = AtomicU64::new(0);
 extern "C" fn report_ops_at_death() {
     let line = format!(
         "\ntsan-negative: ops={} at the report\n",
+        // Relaxed: a progress figure; nothing is read through it.
         NEGATIVE_OPS.load(Ordering::Relaxed)
     );
     // SAFETY: writes a valid buffer to stderr; no locks are taken.
@@ -119,8 +139,9 @@ fn register_death_callback() {
 
 /// Runs the ignored test `child` of this binary in a process of its own with
 /// `env`, asserts TSan reported a data race there (exit code 66 and the
-/// report), and prints the negative row's evidence line.
-fn expect_data_race(child: &str, env: &[(&str, &str)], algo: &str, scenario: &str) {
+/// report) and, when the report is symbolized, that one of its two accesses
+/// is in `culprit` (a function path); prints the negative row's evidence.
+fn expect_data_race(child: &str, env: &[(&str, &str)], culprit: &str, algo: &str, scenario: &str) {
     let start = Instant::now();
     // Stop at the first report; keep the caller's options (the symbolizer).
     let options = format!(
@@ -156,13 +177,32 @@ fn expect_data_race(child: &str, env: &[(&str, &str)], algo: &str, scenario: &st
         out.status,
         tail(&stderr)
     );
+    // The report's two access stacks: up to its "Location" or thread part.
+    let report: Vec<&str> = stderr
+        .lines()
+        .skip_while(|l| !l.contains(DATA_RACE))
+        .take_while(|l| !l.trim_start().starts_with("Location") && !l.contains("created by"))
+        .collect();
+    let symbolized = report.iter().any(|l| l.contains("::"));
+    if symbolized {
+        assert!(
+            report.iter().any(|l| l.contains(culprit)),
+            "the race in {child} is not in {culprit}:\n{}",
+            report.join("\n")
+        );
+    }
+    let found = if symbolized {
+        culprit.rsplit("::").next().unwrap_or(culprit)
+    } else {
+        "unsymbolized_code"
+    };
     let ops = stderr
         .lines()
         .find_map(|l| l.trim().strip_prefix("tsan-negative: ops="))
         .and_then(|r| r.split_whitespace().next())
         .unwrap_or("unknown");
     println!(
-        "evidence: checker=tsan algo={algo} scenario={scenario} result=bug_found found=data_race ops={ops} secs={:.2}",
+        "evidence: checker=tsan algo={algo} scenario={scenario} result=bug_found found=data_race_in_{found} ops={ops} secs={:.2}",
         start.elapsed().as_secs_f64()
     );
 }
@@ -173,6 +213,7 @@ fn negative_tagged_push_cas_relaxed() {
     expect_data_race(
         "child_tagged_churn",
         &[(MUTANT_ENV, "tagged.push.cas")],
+        "verified_pools::stack::tagged::TaggedStack",
         "tagged",
         "mutant:tagged.push.cas",
     );
@@ -192,10 +233,13 @@ fn child_tagged_churn() {
     register_death_callback();
     println!("tsan-negative: child_tagged_churn running");
     let limit = env_u64("TSAN_NEGATIVE_OPS", 2_000_000);
+    // Rounds of 1,000 operations: the evidence's `ops=` is what the rounds
+    // before the racing one did.
     let round = Run {
-        ops: 10_000,
+        ops: 1_000,
         threads: 2,
     };
+    // Relaxed (both): a progress figure, only this thread writes it.
     while NEGATIVE_OPS.load(Ordering::Relaxed) < limit {
         let done = stress::churn::<TaggedStack<usize>>(&round, "tagged", round.threads);
         NEGATIVE_OPS.fetch_add(done.ops, Ordering::Relaxed);
@@ -206,7 +250,13 @@ fn child_tagged_churn() {
 /// Negative row: the seed's ring must be a data race.
 #[test]
 fn negative_seed_ring_relaxed_cursor() {
-    expect_data_race("child_seed_ring", &[], "ring", "seed_ring_relaxed_cursor");
+    expect_data_race(
+        "child_seed_ring",
+        &[],
+        "tsan_stress::SeedWrite",
+        "ring",
+        "seed_ring_relaxed_cursor",
+    );
 }
 
 /// The child of [`negative_seed_ring_relaxed_cursor`]: the producer writes
@@ -229,6 +279,7 @@ fn child_seed_ring() {
         }
     });
     let mut id = 0u64;
+    // Relaxed (here and below): a progress figure, only this thread writes it.
     while NEGATIVE_OPS.load(Ordering::Relaxed) < limit {
         match SeedRing::alloc(&ring, 1 + (id % 4) as usize) {
             Some(mut slice) => {
