@@ -4,7 +4,9 @@
 //! `ord(Acquire, SITE)` with `SITE` a string literal `<key>.<op>.<access>`
 //! (e.g. `tagged.pop.load`), `<key>` being the algorithm (`pointer_node`,
 //! `epoch`, `tagged`, `pool`, `ring`, `tls`). Under `std` `ord` is exactly
-//! its ordering argument. Under
+//! its ordering argument (except in a `--cfg tsan_mutant` build, where the
+//! site named by `VERIFIED_POOLS_MUTANT` is `Relaxed`: the TSan tier's
+//! negative row). Under
 //! loom and shuttle (model builds only) `with_mutant` makes one named site
 //! return `Relaxed` (or one named behaviour mutant report active through
 //! `is_active`) for the duration of a model run, and the model must then
@@ -21,12 +23,26 @@ fn active() -> Option<&'static str> {
     *ACTIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The site a `--cfg tsan_mutant` std build weakens: the value of
+/// `VERIFIED_POOLS_MUTANT`, read once (the TSan tier's negative rows; see
+/// `tests/tsan_stress.rs`). No other build has this hook.
+#[cfg(all(tsan_mutant, not(any(loom, shuttle))))]
+fn std_mutant() -> Option<&'static str> {
+    static SITE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    SITE.get_or_init(|| std::env::var("VERIFIED_POOLS_MUTANT").ok())
+        .as_deref()
+}
+
 /// The ordering for `site`: `ordering` itself, unless a model run has
 /// weakened `site`, in which case `Relaxed`.
 #[inline(always)]
 pub fn ord(ordering: Ordering, site: &'static str) -> Ordering {
     #[cfg(any(loom, shuttle))]
     if active() == Some(site) {
+        return Ordering::Relaxed;
+    }
+    #[cfg(all(tsan_mutant, not(any(loom, shuttle))))]
+    if std_mutant() == Some(site) {
         return Ordering::Relaxed;
     }
     let _ = site;
