@@ -37,10 +37,12 @@ pub mod pool;
 pub mod ring;
 pub mod stack;
 // The shim: private to the crate in a normal build; public under the model
-// cfgs, where the models (separate test crates) drive its model-only items.
-#[cfg(any(loom, shuttle))]
+// cfgs, where the models (separate test crates) drive its model-only items,
+// and in the TSan tier's mutant build (`--cfg tsan_mutant`), whose negative
+// row checks that its hook really weakens the site.
+#[cfg(any(loom, shuttle, tsan_mutant))]
 pub mod sync;
-#[cfg(not(any(loom, shuttle)))]
+#[cfg(not(any(loom, shuttle, tsan_mutant)))]
 pub(crate) mod sync;
 pub mod tls;
 

@@ -224,7 +224,7 @@ fn negative_tagged_push_cas_relaxed() {
 #[test]
 #[ignore = "child of negative_tagged_push_cas_relaxed"]
 fn child_tagged_churn() {
-    use verified_pools::sync::Ordering::{Relaxed, Release};
+    use std::sync::atomic::Ordering::{Relaxed, Release};
     assert_eq!(
         ord(Release, "tagged.push.cas"),
         Relaxed,

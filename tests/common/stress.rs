@@ -9,10 +9,10 @@ use std::sync::{Barrier, mpsc};
 use std::thread;
 use std::time::Instant;
 
+use std::sync::Arc;
 use verified_pools::FreeList;
 use verified_pools::pool::{BufferPool, PoolConfig, Serialization, Tagged};
 use verified_pools::ring::{ArcPoolSlice, RingConfig, RingError, RingPool};
-use verified_pools::sync::Arc;
 use verified_pools::tls::{TlsConfig, TlsPool};
 
 /// An integer from the environment (`_` separators allowed), or `default`.
