@@ -5,11 +5,13 @@
 //! (the proptest state machines and the std tests), the loom tier, the
 //! shuttle tier, the negative models (`*_mutants`), the linearizability
 //! checker, `proofs/run` (SPIN), an AddressSanitizer stress run on nightly,
-//! and ThreadSanitizer where a toolchain for it exists. Then the evidence
+//! and the ThreadSanitizer tier (`xtask/tsan-toolchain`). Then the evidence
 //! table (one row per algorithm, one column per checker),
 //! `target/verify/report.md` and `target/verify/report.json`, a closing
 //! `N passed, M failed` line, and a non-zero exit on any unexpected result.
-//! Nothing is ever downloaded or installed by xtask itself.
+//! Nothing is installed system-wide: the one download is the TSan tier's
+//! toolchain (Debian packages unpacked under target/tsan-toolchain by
+//! `xtask/tsan-toolchain`, only when it is not there yet).
 //!
 //! The steps run here; what their output means is decided in `checkers/`,
 //! one pure function per checker; `report.rs` renders the table.
@@ -129,6 +131,12 @@ fn verify(opts: Opts, root: &Path) -> ExitCode {
             .unwrap_or_default(),
         root.display()
     );
+    if !run.opts.only.is_empty() {
+        run.found.problems.push(format!(
+            "only some units run on request (--only {}): the evidence is incomplete",
+            run.opts.only.join(" --only ")
+        ));
+    }
     if !run.opts.skip.is_empty() {
         run.found.problems.push(format!(
             "model tests skipped on request (--skip {}): the evidence is incomplete",
@@ -192,6 +200,7 @@ fn verify(opts: Opts, root: &Path) -> ExitCode {
         );
     }
     checkers::finish(&mut run.found.table, run.opts.proptest_cases);
+    checkers::not_run(&mut run.found.table, &run.opts.only);
     report::print_and_write(&report::Report {
         opts: &run.opts,
         found: &run.found,
@@ -206,11 +215,13 @@ fn mode(deep: bool) -> &'static str {
 }
 
 impl Run {
-    /// Whether the unit of work `name` is this shard's (all are, unsharded).
+    /// Whether the unit of work `name` is this shard's (all are, unsharded)
+    /// and `--only` selects it.
     fn mine(&self, name: &str) -> bool {
         self.opts
             .shard
             .is_none_or(|(k, n)| partial::shard_of(name, n) == k)
+            && opts::selected(&self.opts.only, name)
     }
 
     fn limit(&self, quick_secs: u64) -> Duration {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 pub const USAGE: &str = "\
 usage: cargo xtask verify [--deep] [--jobs N] [--skip FILTER] [--proptest-cases N]
                           [--asan-ops N] [--uaf-budget SECS] [--shard K/N]
+                          [--only NAME]
        cargo xtask verify --merge DIR
 
   --deep               the model tiers at their deep bounds (models/tier
@@ -27,6 +28,12 @@ usage: cargo xtask verify [--deep] [--jobs N] [--skip FILTER] [--proptest-cases 
                        target, linearizability, SPIN, each sanitizer) and
                        write target/verify/partial-K-of-N.json; exits 1 if
                        something in it is already unexpected
+  --only NAME          run only the units whose name contains NAME (case
+                       ignored; repeatable): `TSan`, `ASan`, `loom`,
+                       `shuttle_ring`, `SPIN`, `cargo test`, `linearizability`;
+                       the other cells read `skipped (not run: --only …)`
+                       and the run counts as failed (the evidence is
+                       incomplete)
   --merge DIR          merge the partial-*.json in DIR into one report; the
                        merged table equals an unsharded run's
 
@@ -51,6 +58,8 @@ pub struct Opts {
     pub skip: Vec<String>,
     /// `--shard K/N`: (K, N), 1 ≤ K ≤ N.
     pub shard: Option<(usize, usize)>,
+    /// `--only NAME`: run only the units whose name contains one of these.
+    pub only: Vec<String>,
     /// `--merge DIR`.
     pub merge: Option<PathBuf>,
 }
@@ -65,6 +74,7 @@ impl Default for Opts {
             jobs: 2,
             skip: Vec::new(),
             shard: None,
+            only: Vec::new(),
             merge: None,
         }
     }
@@ -103,6 +113,7 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
             "--jobs" | "-j" => o.jobs = num(value()?)?.max(1) as usize,
             "--skip" => o.skip.push(value()?.clone()),
             "--shard" => o.shard = Some(shard(value()?)?),
+            "--only" => o.only.push(value()?.clone()),
             "--merge" => o.merge = Some(PathBuf::from(value()?)),
             "-h" | "--help" => return Ok(Parsed::Help),
             other => return Err(format!("unknown option {other:?}")),
@@ -112,6 +123,12 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
         return Err("--shard and --merge exclude each other".into());
     }
     Ok(Parsed::Verify(o))
+}
+
+/// Whether `--only` (empty: everything) selects the unit `name`.
+pub fn selected(only: &[String], name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    only.is_empty() || only.iter().any(|o| name.contains(&o.to_ascii_lowercase()))
 }
 
 /// `K/N` with 1 ≤ K ≤ N.
@@ -136,16 +153,27 @@ mod tests {
     #[test]
     fn options() {
         let Ok(Parsed::Verify(o)) = parse(&args(
-            "verify --deep --jobs 3 --skip a --skip b --asan-ops 1_000 --shard 2/4",
+            "verify --deep --jobs 3 --skip a --skip b --asan-ops 1_000 --shard 2/4 --only TSan",
         )) else {
             panic!()
         };
+        assert_eq!(o.only, ["TSan"]);
         assert!(o.deep);
         assert_eq!((o.jobs, o.asan_ops), (3, 1000));
         assert_eq!(o.skip, ["a", "b"]);
         assert_eq!(o.shard, Some((2, 4)));
         assert_eq!(parse(&args("verify --help")), Ok(Parsed::Help));
         assert_eq!(parse(&args("")), Ok(Parsed::Help));
+    }
+
+    #[test]
+    fn only_selects_by_name() {
+        let only = ["tsan".to_string()];
+        assert!(selected(&only, "TSan stress"));
+        assert!(!selected(&only, "ASan stress"));
+        assert!(selected(&[], "cargo test"));
+        let only = ["loom".to_string()];
+        assert!(selected(&only, "loom_mutants") && !selected(&only, "shuttle_ring"));
     }
 
     #[test]

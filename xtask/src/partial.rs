@@ -280,8 +280,9 @@ mod tests {
         let whole = combine(vec![partial(whole)]).unwrap();
         // The saved run's 28 passing cells and the specimen's tagged
         // linearizability cell; TSan (6) did not run and linearizability
-        // has no other row (5); SPIN skips the pool and the front.
-        assert_eq!(whole.found.table.counts(), (29, 11, 2));
+        // has no other stack or pool row (3); SPIN skips the pool and the
+        // front, linearizability the ring and the front.
+        assert_eq!(whole.found.table.counts(), (29, 9, 4));
         for n in [2, 3, 4] {
             let mut shards: Vec<Findings> = (0..n).map(|_| Findings::default()).collect();
             for (name, f) in units() {

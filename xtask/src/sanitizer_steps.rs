@@ -1,15 +1,14 @@
 //! Running the sanitizer steps (reading them is `checkers/sanitizers.rs`):
 //! the ASan stress on nightly, the seed's use-after-free within a time
-//! budget, ThreadSanitizer where a toolchain for it exists, and Miri's
-//! reason for not running.
+//! budget, the ThreadSanitizer tier through `xtask/tsan-toolchain`, and
+//! Miri's reason for not running.
 
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::Run;
 use crate::checkers::sanitizers::{self, UAF_TEST};
-use crate::steps::{self, StepRecord, describe, first_line};
+use crate::steps::{self, StepRecord, describe};
 use crate::table::Checker;
 
 /// ASan's RUSTFLAGS (`--cfg asan_stress` enables the stress tests).
@@ -106,32 +105,54 @@ fn asan_uaf(run: &mut Run) {
     });
 }
 
-/// ThreadSanitizer needs `-Zbuild-std`, hence a compiler with its library
-/// source; the TSan column is skipped with the reason where there is none.
-/// Miri is never run (see [`NO_MIRI`]).
+/// The TSan tier's script: sets up the toolchain (Debian packages under
+/// target/tsan-toolchain), builds (`--build`) and runs (`--run`) the tier.
+pub const TSAN_SCRIPT: &str = "xtask/tsan-toolchain";
+
+/// The ThreadSanitizer tier, in three timed steps: the toolchain's set-up
+/// (a failure skips the column with the script's reason), the build (the
+/// TSan std is built once and cached in target/tsan), the run. Miri is
+/// never run (see [`NO_MIRI`]).
 pub fn tsan_and_miri(run: &mut Run) {
     run.steps.skipped("Miri", NO_MIRI);
     run.notes.push(format!("Miri: not run: {NO_MIRI}."));
-    let mut c = Command::new("rustc");
-    c.args(["+nightly", "--print", "sysroot"])
-        .env_remove("RUSTUP_TOOLCHAIN");
-    let has_src = first_line(c).is_some_and(|sysroot| {
-        Path::new(&sysroot)
-            .join("lib/rustlib/src/rust/library/std")
-            .is_dir()
-    });
-    if !has_src {
-        let why = "TSan needs -Zbuild-std, and no toolchain here has the library source (the nightly has no rust-src; xtask installs none)";
-        run.steps.skipped("TSan stress", why);
-        run.found.skip_all(Checker::Tsan, why);
+    let setup = run.step("build: TSan toolchain", tsan_script(None), 1800);
+    match sanitizers::tsan_toolchain(&setup) {
+        Ok(ready) => run.notes.push(format!(
+            "TSan toolchain (`{TSAN_SCRIPT}`): {ready}; the tier: `{TSAN_SCRIPT} --run`"
+        )),
+        Err(why) => {
+            run.found.skip_all(Checker::Tsan, &why);
+            return;
+        }
+    }
+    let b = run.step(
+        "build: TSan stress (-Zbuild-std)",
+        tsan_script(Some("--build")),
+        3600,
+    );
+    if !b.ok {
+        let why = format!("TSan build failed (log: {})", b.log.display());
+        run.found.fail_all(Checker::Tsan, &why);
         return;
     }
-    let mut c = run.cmds.sanitizer("-Zsanitizer=thread", "target/tsan");
-    c.env("ASAN_STRESS_OPS", "200000")
-        .env("TSAN_OPTIONS", "halt_on_error=1")
-        .args(["-Zbuild-std", "--"])
-        .args(["--ignored", "--nocapture", "--test-threads", "1", "safe_"]);
-    let o = run.step("TSan stress: safe variants (200,000 ops)", c, 2400);
-    run.found
-        .merge(sanitizers::safe_variants(&o, Checker::Tsan));
+    let o = run.step(
+        "TSan stress: 6 safe rows, 2 negative rows",
+        tsan_script(Some("--run")),
+        1200,
+    );
+    let replay = format!("{TSAN_SCRIPT} --run --nocapture");
+    run.found.merge(sanitizers::tsan(&o, &replay));
+}
+
+/// `xtask/tsan-toolchain [MODE]`, with no inherited RUSTFLAGS (the script
+/// sets its own) and cargo's colours off.
+fn tsan_script(mode: Option<&str>) -> Command {
+    let mut c = Command::new(TSAN_SCRIPT);
+    c.args(mode)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_TARGET_DIR")
+        .env("CARGO_TERM_COLOR", "never");
+    c
 }

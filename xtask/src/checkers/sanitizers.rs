@@ -1,12 +1,16 @@
-//! The sanitizer runs of `tests/asan_stress.rs`: the safe variants under
-//! AddressSanitizer or ThreadSanitizer (pass: their `evidence:` lines; a
-//! sanitizer report aborts the process and is named), and the seed's
-//! shared pop, which ASan must report as a heap-use-after-free.
+//! The sanitizer runs: `tests/asan_stress.rs`'s safe variants under
+//! AddressSanitizer (pass: their `evidence:` lines; a report aborts the
+//! process and is named) and the seed's shared pop, which ASan must report
+//! as a heap-use-after-free; and the ThreadSanitizer tier,
+//! `tests/tsan_stress.rs` through `xtask/tsan-toolchain`: its set-up (a
+//! failure skips the column with the script's reason), its six safe rows
+//! (`result=pass ops=N`, no report) and its two negative rows, which must
+//! print `result=bug_found`.
 
-use super::{Findings, evidence, last_started_test};
+use super::{Findings, crash_cause, evidence, last_started_test};
 use crate::parse;
 use crate::steps::Outcome;
-use crate::table::{Bug, Checker, human, row_named_in, short};
+use crate::table::{Bug, Checker, ROWS, Row, human, row_named_in, row_of_site, short};
 
 /// The negative ASan test: the seed's multi-popper pop.
 pub const UAF_TEST: &str = "seed_pointer_node_shared_pop_use_after_free";
@@ -102,6 +106,162 @@ pub fn uaf(
         }
     };
     (f, result)
+}
+
+/// The TSan tier's test target.
+pub const TSAN_TARGET: &str = "tsan_stress";
+
+/// The negative rows TSan must catch: (row, `scenario=` of its
+/// `result=bug_found` line, what is on trial). Each is asserted by its own
+/// test in `tests/tsan_stress.rs`; a run without its line fails the row.
+pub const TSAN_NEGATIVE: [(Row, &str, &str); 2] = [
+    (
+        "tagged",
+        "mutant:tagged.push.cas",
+        "tagged.push.cas weakened to Relaxed",
+    ),
+    (
+        "ring",
+        "seed_ring_relaxed_cursor",
+        "the seed's ring (Relaxed shared read cursor)",
+    ),
+];
+
+/// The TSan toolchain's set-up (`xtask/tsan-toolchain`): `Ok` with its
+/// `ready: …` line, or `Err` with why it could not be set up — the script's
+/// `error:` line, which skips the column.
+pub fn tsan_toolchain(o: &Outcome) -> Result<String, String> {
+    let said = |prefix: &str| {
+        o.text
+            .lines()
+            .rev()
+            .find_map(|l| l.trim().strip_prefix(prefix).map(str::to_string))
+    };
+    if o.ok {
+        return Ok(said("tsan-toolchain: ready: ").unwrap_or_else(|| "ready".into()));
+    }
+    let why = said("tsan-toolchain: error: ").unwrap_or_else(|| {
+        if o.timed_out {
+            "timed out".into()
+        } else {
+            format!("{}: {}", o.verdict(), crash_cause(&o.text))
+        }
+    });
+    Err(format!(
+        "the TSan toolchain could not be set up: {why} (log: {})",
+        o.log.display()
+    ))
+}
+
+/// Reads a run of the TSan tier (`replay` reruns it; a test's `--exact
+/// NAME` is appended). Every row must pass with no report, each negative
+/// row of [`TSAN_NEGATIVE`] must print its bug; a failed test, TSan's exit
+/// code 66 (a report) or any other abnormal end is a FAIL.
+pub fn tsan(o: &Outcome, replay: &str) -> Findings {
+    let mut f = Findings::default();
+    let runs = parse::libtest(&o.text, TSAN_TARGET);
+    let mut failed = false;
+    let mut finished = false;
+    for p in runs.values() {
+        finished |= p.summary_seen;
+        for ev in &p.evidence {
+            let mut ev = ev.clone();
+            ev.target = TSAN_TARGET.into();
+            if ev.get("result") == "bug_found" {
+                tsan_bug(&mut f, &ev, replay, &o.log.display().to_string());
+            } else {
+                evidence::absorb(&mut f, &ev, Some(Checker::Tsan), None);
+            }
+        }
+        for t in p.failed() {
+            failed = true;
+            let what = format!(
+                "{TSAN_TARGET}::{} failed: {}",
+                t.name,
+                short(&t.message, 160)
+            );
+            match row_named_in(&t.name) {
+                Some(row) => f.fail(row, Checker::Tsan, what),
+                None => {
+                    f.problems.push(what.clone());
+                    f.fail_all(Checker::Tsan, &what);
+                }
+            }
+        }
+    }
+    let log = o.log.display();
+    if o.timed_out {
+        let why = format!("timed out (log: {log})");
+        f.fail_all(Checker::Tsan, &why);
+    } else if !o.ok && !failed {
+        let why = match (o.code, report(&o.text)) {
+            (Some(66), Some(r)) => format!("TSan exit 66: {r} (log: {log})"),
+            (Some(66), None) => format!("TSan exit 66 (a report; log: {log})"),
+            _ => format!("{}: {} (log: {log})", o.verdict(), crash_cause(&o.text)),
+        };
+        // A report in a test that never finished is that test's row's.
+        let running = last_started_test(&o.text)
+            .filter(|t| !runs.values().any(|p| p.tests.iter().any(|r| &r.name == t)));
+        match running.as_deref().and_then(row_named_in) {
+            Some(row) => f.fail(row, Checker::Tsan, why),
+            None => f.fail_all(Checker::Tsan, &why),
+        }
+    } else if o.ok && !finished {
+        f.fail_all(Checker::Tsan, &format!("no test result line (log: {log})"));
+    }
+    for (row, scenario, what) in TSAN_NEGATIVE {
+        let cell = f.table.cell(row, Checker::Tsan);
+        let caught = cell.bugs.iter().any(|b| b.scenario.ends_with(scenario));
+        if !caught && cell.fails.is_empty() {
+            cell.fails.push(format!(
+                "negative row {scenario} ({what}) printed no result=bug_found line (log: {log})"
+            ));
+        }
+    }
+    for (row, _) in ROWS {
+        let cell = f.table.cell(row, Checker::Tsan);
+        if cell.passes.is_empty() && cell.fails.is_empty() {
+            cell.fails
+                .push(format!("no result=pass line for this row (log: {log})"));
+        }
+    }
+    f
+}
+
+/// A negative row's `result=bug_found` line: the expected bug of the row
+/// it names (`mutant:SITE`: the site's row).
+fn tsan_bug(f: &mut Findings, ev: &parse::Evidence, replay: &str, log: &str) {
+    f.evidence.push(ev.clone());
+    let scenario = ev.get("scenario");
+    let row = match scenario.strip_prefix("mutant:") {
+        Some(site) => row_of_site(site),
+        None => crate::table::row(ev.get("algo")),
+    };
+    let Some(row) = row else {
+        f.problems.push(format!(
+            "{TSAN_TARGET}: bug_found for unknown algo {:?} / scenario {scenario:?}",
+            ev.get("algo")
+        ));
+        return;
+    };
+    let ops = match ev.num("ops") {
+        0 => String::new(),
+        n => format!(" after {} ops", human(n as f64)),
+    };
+    let test = ev.test.clone().unwrap_or_default();
+    f.table.cell(row, Checker::Tsan).bugs.push(Bug {
+        scenario: format!("{TSAN_TARGET}::{test} {scenario}"),
+        what: format!(
+            "{}: {}{ops}",
+            scenario.replace('_', " "),
+            ev.get("found").replace('_', " ")
+        ),
+        replay: if test.is_empty() {
+            format!("{replay}  (log: {log})")
+        } else {
+            format!("{replay} --exact {test}  (log: {log})")
+        },
+    });
 }
 
 /// A sanitizer's verdict: "heap-use-after-free in <frame> (<file:line>)",
