@@ -15,7 +15,7 @@
 //!   that cursor gave back while the dropper's reads are unordered with it.
 //!
 //! Built only with `--cfg tsan_stress` (elsewhere this target is empty);
-//! `xtask/TSAN.md` has the commands. Each row prints one `evidence:` line
+//! README.md ("The TSan tier") has the commands. Each row prints one `evidence:` line
 //! (the format of `models/support.rs`). Environment: `TSAN_STRESS_OPS`
 //! (operations per safe row, default 1,000,000), `TSAN_STRESS_THREADS`
 //! (default 4), `TSAN_NEGATIVE_OPS` (the most a negative child does before
