@@ -221,6 +221,10 @@ mod tests {
                 f.merge(sanitizers::uaf(Some(&ok("asan-uaf.found.log")), &[], 1, 60, "l", "r").0);
                 f
             }),
+            (
+                "TSan stress".into(),
+                sanitizers::tsan(&ok("tsan.ok.log"), "r"),
+            ),
         ];
         for t in ["stacks", "ring", "pool", "tls", "mutants"] {
             let target = format!("loom_{t}");
@@ -278,11 +282,11 @@ mod tests {
             whole.merge(f);
         }
         let whole = combine(vec![partial(whole)]).unwrap();
-        // The saved run's 28 passing cells and the specimen's tagged
-        // linearizability cell; TSan (6) did not run and linearizability
-        // has no other stack or pool row (3); SPIN skips the pool and the
-        // front, linearizability the ring and the front.
-        assert_eq!(whole.found.table.counts(), (29, 9, 4));
+        // The saved run's 28 passing cells, the TSan run's 6 and the
+        // specimen's tagged linearizability cell; linearizability has no
+        // other stack or pool row (3); SPIN skips the pool and the front,
+        // linearizability the ring and the front.
+        assert_eq!(whole.found.table.counts(), (35, 3, 4));
         for n in [2, 3, 4] {
             let mut shards: Vec<Findings> = (0..n).map(|_| Findings::default()).collect();
             for (name, f) in units() {

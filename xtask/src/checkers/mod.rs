@@ -59,12 +59,12 @@ const NOT_MODELLED: [(Row, Checker, &str); 5] = [
     (
         "ring",
         Checker::Linearizability,
-        "no sequential specification of the ring in tests/linearizability.rs (its slices are released out of order by design; loom, shuttle and SPIN check its cursors)",
+        "no sequential specification of the ring (slices are released out of order); loom, shuttle and SPIN check its cursors",
     ),
     (
         "tls",
         Checker::Linearizability,
-        "no linearizability model of the thread-local front in tests/linearizability.rs (its caches are per-thread; the depot and room are checked by loom, shuttle and proptest)",
+        "no linearizability model of the thread-local front (its caches are per-thread); loom, shuttle and proptest check its depot and room",
     ),
     (
         "pool",
@@ -324,6 +324,8 @@ mod saved_run {
                 spin::check(&o, text, "target/verify/spin.json", false)
             } else if name == "ASan-stress--safe-variants.log" {
                 sanitizers::safe_variants(&o, Checker::Asan)
+            } else if name.starts_with("TSan-stress") {
+                sanitizers::tsan(&o, "xtask/tsan-toolchain --run --nocapture")
             } else if name.starts_with("ASan--pointer-node-pop-shared") && sanitizers::uaf_found(&o)
             {
                 sanitizers::uaf(Some(&o), &[], 1, 60, "", "replay").0
