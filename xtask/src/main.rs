@@ -9,9 +9,9 @@
 //! table (one row per algorithm, one column per checker),
 //! `target/verify/report.md` and `target/verify/report.json`, a closing
 //! `N passed, M failed` line, and a non-zero exit on any unexpected result.
-//! Nothing is installed system-wide: the one download is the TSan tier's
-//! toolchain (Debian packages unpacked under target/tsan-toolchain by
-//! `xtask/tsan-toolchain`, only when it is not there yet).
+//! xtask itself installs nothing: `proofs/run` installs `spin` with apt if
+//! it is missing, and `xtask/tsan-toolchain` unpacks Debian's compiler
+//! packages under target/tsan-toolchain when they are not there yet.
 //!
 //! The steps run here; what their output means is decided in `checkers/`,
 //! one pure function per checker; `report.rs` renders the table.
