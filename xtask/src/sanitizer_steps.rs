@@ -137,7 +137,7 @@ pub fn tsan_and_miri(run: &mut Run) {
         return;
     }
     let o = run.step(
-        "TSan stress: 6 safe rows, 2 negative rows",
+        "TSan stress: tests/tsan_stress.rs",
         tsan_script(Some("--run")),
         1200,
     );
