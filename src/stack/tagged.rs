@@ -21,7 +21,11 @@
 //!
 //! # Linearization points
 //! * push (stored): the CAS that links the slot into `full`.
-//! * push (full, value handed back): the Acquire load that finds `vacant` empty.
+//! * push (full, value handed back): the Acquire load that finds `vacant`
+//!   empty. At that instant a slot may be held by an unfinished push (not
+//!   yet in `full`), so a concurrent refusal can come before the stack holds
+//!   `capacity` values; at quiescence it means exactly "full" (the
+//!   linearizability tier checks both).
 //! * pop (some): the CAS that unlinks the slot from `full`.
 //! * pop (none): the Acquire load that finds `full` empty.
 
