@@ -67,7 +67,7 @@ fn index_stack_aba_scenario_passes_with_tag() {
 #[test]
 fn index_stack_three_tag_bits_survive_four_ops() {
     must_pass("tagged", "index-stack-tag3-4-ops", || {
-        run::<u32, Safe<IndexStack<3>>>(&TAG_WRAP)
+        run::<u32, NarrowTag<3>>(&TAG_WRAP)
     });
 }
 
@@ -87,7 +87,7 @@ fn pointer_node_concurrent_poppers_use_after_free() {
 #[test]
 fn index_stack_without_tag_aba_double_hand_out() {
     must_fail("tagged", "untagged-aba", &[DOUBLE], None, || {
-        run::<u32, Safe<IndexStack<0>>>(&ABA)
+        run::<u32, NarrowTag<0>>(&ABA)
     });
 }
 
@@ -98,6 +98,6 @@ fn index_stack_two_bit_tag_wraps() {
         "tag-2-bits-wraps-in-4-ops",
         &[DOUBLE, LOST],
         None,
-        || run::<u32, Safe<IndexStack<2>>>(&TAG_WRAP),
+        || run::<u32, NarrowTag<2>>(&TAG_WRAP),
     );
 }

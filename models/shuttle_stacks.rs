@@ -13,7 +13,7 @@ mod support;
 use scenarios::*;
 use support::shuttle_run::{must_fail, must_pass};
 use verified_pools::sync::node::USE_AFTER_FREE;
-use verified_pools::{EpochStack, IndexStack, PointerNodeStack, TaggedStack};
+use verified_pools::{EpochStack, PointerNodeStack, TaggedStack};
 
 #[test]
 fn tagged_two_threads() {
@@ -66,6 +66,6 @@ fn pointer_node_concurrent_poppers_use_after_free() {
 #[test]
 fn index_stack_without_tag_aba_double_hand_out() {
     must_fail("tagged", "untagged-aba", &[DOUBLE], None, || {
-        run::<u32, Safe<IndexStack<0>>>(&ABA)
+        run::<u32, NarrowTag<0>>(&ABA)
     });
 }

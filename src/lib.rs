@@ -48,9 +48,7 @@ pub mod tls;
 
 pub use pool::{BufferPool, PoolConfig, PooledBuf};
 pub use ring::{ArcPoolSlice, ArcProducer, PoolSlice, Producer, RingConfig, RingError, RingPool};
-pub use stack::{
-    CapacityError, EpochStack, FreeList, IndexStack, PointerNodeStack, Popper, TaggedStack,
-};
+pub use stack::{CapacityError, EpochStack, FreeList, IndexStack, PointerNodeStack, TaggedStack};
 pub use tls::{TlsConfig, TlsPool};
 
 /// The crates behind the SIMD kind's buffer type, at the versions the pool

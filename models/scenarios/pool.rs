@@ -13,7 +13,6 @@
 
 #![allow(dead_code)] // each harness uses a subset
 
-use verified_pools::FreeList;
 use verified_pools::pool::{
     BufferKind, BufferPool, KindStats, PoolConfig, ReturnOutcome, Serialization, Simd, Variant,
 };
@@ -185,16 +184,27 @@ pub fn check_quiescent<V: Variant, K: BufferKind>(
         count + s.misses + foreign,
         "a buffer is unaccounted for"
     );
-    // Ground truth: drain the free list.
-    let mut seen = Vec::new();
-    while let Some(buffer) = pool.shelf::<K>().free_list().pop() {
-        seen.push(ptr_of(&buffer));
-    }
-    assert_eq!(seen.len(), s.pooled, "stats disagree with the free list");
+    // Ground truth: drain the shelf through its public API. The first
+    // `pooled` gets must all be hits and the next one a miss.
+    let shelf = pool.shelf::<K>();
+    let drained: Vec<K::Buffer> = (0..s.pooled).map(|_| shelf.get()).collect();
+    assert_eq!(
+        shelf.stats().misses,
+        s.misses,
+        "stats disagree with the free list: it held fewer than `pooled`"
+    );
+    let extra = shelf.get();
+    assert_eq!(
+        shelf.stats().misses,
+        s.misses + 1,
+        "stats disagree with the free list: it held more than `pooled`"
+    );
     assert!(s.pooled <= count, "bound exceeded");
+    let mut seen: Vec<usize> = drained.iter().map(&ptr_of).collect();
     seen.sort_unstable();
     seen.dedup();
     assert_eq!(seen.len(), s.pooled, "one buffer pooled twice");
+    drop((drained, extra));
     s
 }
 

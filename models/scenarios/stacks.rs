@@ -14,7 +14,7 @@ mod backend;
 use backend::{Arc, thread};
 #[cfg(loom)]
 use verified_pools::sync::Track;
-use verified_pools::{FreeList, PointerNodeStack};
+use verified_pools::{FreeList, IndexStack, PointerNodeStack};
 
 /// Panic fragment: the same item was handed out twice.
 pub const DOUBLE: &str = "handed out twice";
@@ -190,6 +190,25 @@ where
     }
     fn pop(&self) -> Option<I> {
         self.0.pop()
+    }
+}
+
+/// An [`IndexStack`] whose tag is narrowed to `TAG_BITS`, so the models can
+/// show ABA coming back (the narrow tag has no safe constructor).
+pub struct NarrowTag<const TAG_BITS: u32>(pub IndexStack<TAG_BITS>);
+
+impl<const TAG_BITS: u32> UnderTest<u32> for NarrowTag<TAG_BITS> {
+    fn build(capacity: usize) -> Self {
+        // SAFETY: the indices guard no memory here; a wrapped tag shows up
+        // as an index handed out twice, which the scenario checks.
+        let stack = unsafe { IndexStack::with_narrow_tag(capacity) };
+        NarrowTag(stack.expect("scenario capacity is valid"))
+    }
+    fn push(&self, item: u32) -> Result<(), u32> {
+        self.0.push_index(item)
+    }
+    fn pop(&self) -> Option<u32> {
+        self.0.pop_index()
     }
 }
 

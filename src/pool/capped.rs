@@ -36,6 +36,17 @@ use crossbeam_utils::CachePadded;
 
 /// A free list held to at most `capacity` values by a reservation counter.
 ///
+/// The wrapped list is reachable only through the counter: a push that
+/// bypassed it would leave `held` below the list's length (invariant 1), and
+/// a later push into an empty list could be refused for good. So there is
+/// no accessor for it:
+///
+/// ```compile_fail
+/// use verified_pools::{EpochStack, FreeList, pool::Capped};
+/// let list: Capped<EpochStack<u8>> = Capped::with_capacity(1).unwrap();
+/// list.inner().push(1).unwrap(); // error: no method `inner`
+/// ```
+///
 /// ```
 /// use verified_pools::{EpochStack, FreeList, pool::Capped};
 ///
@@ -48,13 +59,6 @@ pub struct Capped<L> {
     list: L,
     cap: usize,
     held: CachePadded<AtomicUsize>,
-}
-
-impl<L> Capped<L> {
-    /// The wrapped list.
-    pub fn inner(&self) -> &L {
-        &self.list
-    }
 }
 
 impl<T, L: FreeList<T>> FreeList<T> for Capped<L> {

@@ -1,15 +1,17 @@
 //! Pool configuration and its validation.
 //!
-//! A [`PoolConfig`] is plain data; [`PoolConfig::validate`] checks what can be
-//! checked without knowing the free-list variant (zero sizes and counts,
-//! sizes whose acceptance window or allocation would overflow). Limits that
-//! depend on the variant — the tagged arena can index at most
-//! [`MAX_INDEXED`](crate::stack::MAX_INDEXED) slots — are reported by
-//! [`BufferPool::new`](super::BufferPool::new) with the same error type.
+//! A [`PoolConfig`] is plain data; [`PoolConfig::validate`] rejects every
+//! config that [`BufferPool::new`](super::BufferPool::new) would reject, for
+//! every variant, except an allocator refusal (`OutOfMemory`), which only
+//! the allocation itself can tell: zero sizes and counts, sizes whose
+//! acceptance window or allocation would overflow, and counts above
+//! [`MAX_INDEXED`](crate::stack::MAX_INDEXED) (the tagged arena's limit,
+//! applied to every variant so that the rule does not depend on it).
 
 use core::fmt;
 
 use super::kind::KindId;
+use crate::stack::MAX_INDEXED;
 
 /// Sizes and counts of a [`BufferPool`](super::BufferPool).
 ///
@@ -58,11 +60,13 @@ pub enum ConfigError {
         /// The largest size accepted for this kind.
         max: usize,
     },
-    /// More buffers per kind than the free-list variant can index.
+    /// More buffers per kind than a pool keeps
+    /// ([`MAX_INDEXED`](crate::stack::MAX_INDEXED), what the tagged arena
+    /// can index; the same for every variant).
     CountTooLarge {
         /// The count asked for.
         requested: usize,
-        /// The largest count the variant supports.
+        /// The largest count supported.
         max: usize,
     },
     /// Pre-allocation failed: the allocator refused the memory.
@@ -109,7 +113,9 @@ pub(crate) const fn max_size(elem_bytes: usize) -> usize {
 }
 
 impl PoolConfig {
-    /// Checks the variant-independent rules.
+    /// Checks everything [`BufferPool::new`](super::BufferPool::new) checks
+    /// before allocating, with the same error: `Ok` here means `new` can
+    /// fail only with [`ConfigError::OutOfMemory`].
     ///
     /// ```
     /// use verified_pools::pool::{ConfigError, KindId, PoolConfig};
@@ -117,10 +123,18 @@ impl PoolConfig {
     /// assert!(PoolConfig::default().validate().is_ok());
     /// let bad = PoolConfig { simd_len: 0, ..PoolConfig::default() };
     /// assert_eq!(bad.validate(), Err(ConfigError::ZeroSize(KindId::Simd)));
+    /// let many = PoolConfig { count: 1 << 24, ..PoolConfig::default() };
+    /// assert!(matches!(many.validate(), Err(ConfigError::CountTooLarge { .. })));
     /// ```
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.count == 0 {
             return Err(ConfigError::ZeroCount);
+        }
+        if self.count > MAX_INDEXED {
+            return Err(ConfigError::CountTooLarge {
+                requested: self.count,
+                max: MAX_INDEXED,
+            });
         }
         for kind in KindId::ALL {
             let requested = self.size_of(kind);

@@ -66,7 +66,7 @@ impl<'pool, K: BufferKind, V: Variant> PooledBuf<'pool, K, V> {
     /// says whether the pool kept it.
     pub fn give_back(self) -> ReturnOutcome {
         let (buffer, shelf) = self.disarm();
-        shelf.give_back(buffer)
+        shelf.give_back_loan(buffer)
     }
 
     /// Takes the buffer out of the pool for good (counted as `taken_out`);
@@ -93,7 +93,7 @@ impl<K: BufferKind, V: Variant> Drop for PooledBuf<'_, K, V> {
         // SAFETY: `drop` runs at most once and the consuming methods bypass
         // it (`disarm`), so the buffer is still here and taken exactly once.
         let buffer = unsafe { ManuallyDrop::take(&mut self.buffer) };
-        self.shelf.give_back(buffer);
+        self.shelf.give_back_loan(buffer);
     }
 }
 

@@ -12,6 +12,9 @@ use core::fmt;
 use simd_aligned::VecSimd;
 use wide::f64x4;
 
+/// `f64` lanes per `f64x4`.
+const LANES: usize = 4;
+
 /// Which kind, as a value (for errors and stats).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KindId {
@@ -132,9 +135,16 @@ impl BufferKind for Simd {
         VecSimd::with(0.0, size)
     }
 
-    /// `VecSimd` offers no fallible constructor; the size was checked against
-    /// `isize::MAX` bytes by validation, so only true exhaustion aborts.
+    /// `VecSimd` has no fallible constructor, so the same allocation (one
+    /// `Vec<f64x4>` of `⌈size/4⌉` vectors, what `VecSimd::with` allocates) is
+    /// first reserved with `try_reserve_exact` and released: a refusal is
+    /// reported, not an abort. Only memory taken by another thread between
+    /// the probe and the build can still make the build abort.
     fn try_fresh(size: usize) -> Option<VecSimd<f64x4>> {
+        let vectors = size.div_ceil(LANES);
+        let mut probe: Vec<f64x4> = Vec::new();
+        probe.try_reserve_exact(vectors).ok()?;
+        drop(probe);
         Some(VecSimd::with(0.0, size))
     }
 

@@ -13,10 +13,12 @@
 //! 2. A shelf never holds more than `count` buffers.
 //! 3. Every buffer has exactly one owner: the free list or one caller.
 //! 4. At quiescence, for each kind, with `in_use` the signed count of
-//!    buffers out: `pooled = count + misses − rejected − taken_out − in_use`
+//!    buffers out and `foreign` the by-value returns rejected by the window:
+//!    `pooled = count + misses − (rejected − foreign) − taken_out − in_use`
 //!    (every buffer the pool made is pooled, out, dropped on a rejected
 //!    return, or taken out), `hits + misses = gets` and
-//!    `accepted + rejected = returns`.
+//!    `accepted + rejected = returns`. A by-value return outside the window
+//!    never changes `in_use` (see [`KindStats::in_use`]).
 //!
 //! # Linearization points
 //! Those of the shelf's free list: a get is its pop, an accepted or
@@ -97,10 +99,12 @@ impl<V: Variant> BufferPool<V> {
     /// Validates `config` and pre-allocates `config.count` buffers of each
     /// kind.
     ///
-    /// Errors: zero count or size, a size whose window or allocation would
-    /// overflow, a count the free list cannot index
-    /// ([`Tagged`]: at most [`MAX_INDEXED`](crate::stack::MAX_INDEXED)), or
-    /// an allocator refusal while pre-allocating the `Vec<u8>` kinds.
+    /// Errors: everything [`PoolConfig::validate`] rejects (zero count or
+    /// size, a size whose window or allocation would overflow, a count above
+    /// [`MAX_INDEXED`](crate::stack::MAX_INDEXED)), and
+    /// [`ConfigError::OutOfMemory`] when the allocator refuses a
+    /// pre-allocation of any kind (nothing is leaked: the buffers made so
+    /// far are freed).
     ///
     /// ```
     /// use verified_pools::pool::{BufferPool, ConfigError, Epoch, PoolConfig};

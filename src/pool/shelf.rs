@@ -34,8 +34,16 @@ use crossbeam_utils::CachePadded;
 /// One kind's part of a [`BufferPool`](super::BufferPool).
 ///
 /// Reached through [`BufferPool::shelf`](super::BufferPool::shelf); it has
-/// the same operations as the pool's per-kind methods, plus direct access to
-/// the free list for a front end that batches its own traffic.
+/// the same operations as the pool's per-kind methods. Its free list is not
+/// reachable from outside the crate:
+///
+/// ```compile_fail
+/// use verified_pools::FreeList;
+/// use verified_pools::pool::{BufferPool, PoolConfig, Serialization};
+/// let pool: BufferPool = BufferPool::new(PoolConfig::default()).unwrap();
+/// // error: `free_list` is private; this push would skip the window check
+/// pool.shelf::<Serialization>().free_list().push(Vec::new()).ok();
+/// ```
 pub struct Shelf<K: BufferKind, V: Variant> {
     list: V::List<K::Buffer>,
     counters: CachePadded<Counters>,
@@ -117,12 +125,32 @@ impl<K: BufferKind, V: Variant> Shelf<K, V> {
         self.try_get().map(|buffer| PooledBuf::new(buffer, self))
     }
 
-    /// Offers `buffer` back: kept if its size is in the window and the shelf
-    /// is below its bound, else dropped. Either way the outcome is counted.
+    /// Offers `buffer` back by value: kept if its size is in the window and
+    /// the shelf is below its bound, else dropped. Either way the outcome is
+    /// counted; a buffer outside the window is taken for a foreign one and
+    /// leaves `in_use` alone (see [`KindStats::in_use`]).
     #[inline]
     pub fn give_back(&self, buffer: K::Buffer) -> ReturnOutcome {
+        let outcome = self.judge(buffer);
+        self.counters.note_value_return(outcome);
+        outcome
+    }
+
+    /// A guard's buffer comes back: one the pool handed out, whatever its
+    /// size now.
+    #[inline]
+    pub(crate) fn give_back_loan(&self, buffer: K::Buffer) -> ReturnOutcome {
+        let outcome = self.judge(buffer);
+        self.counters.note_loan_return(outcome);
+        outcome
+    }
+
+    /// Keeps `buffer` if its size is in the window and the list has room;
+    /// drops it otherwise.
+    #[inline]
+    fn judge(&self, buffer: K::Buffer) -> ReturnOutcome {
         let size = K::size_of(&buffer);
-        let outcome = if size < self.accept_min {
+        if size < self.accept_min {
             ReturnOutcome::TooSmall
         } else if size > self.accept_max {
             ReturnOutcome::TooLarge
@@ -132,9 +160,7 @@ impl<K: BufferKind, V: Variant> Shelf<K, V> {
                 // The rejected buffer is dropped here: freed, not leaked.
                 Err(_full) => ReturnOutcome::PoolFull,
             }
-        };
-        self.counters.note_return(outcome);
-        outcome
+        }
     }
 
     /// A cleared buffer in a guard that gives it back when dropped.
@@ -173,11 +199,14 @@ impl<K: BufferKind, V: Variant> Shelf<K, V> {
         self.preallocated
     }
 
-    /// The free list itself, for a front end (e.g. a thread-local cache)
-    /// that moves buffers in batches. Buffers moved through it directly are
-    /// not counted in the stats, and the caller must keep invariant 1 (only
-    /// push buffers whose size is in [`acceptance_window`](Self::acceptance_window)).
-    pub fn free_list(&self) -> &V::List<K::Buffer> {
+    /// The free list itself, for the crate's thread-local front, which
+    /// moves buffers in batches. Buffers moved through it directly are not
+    /// counted in the stats, and the caller must keep invariant 1 (only push
+    /// buffers whose size is in [`acceptance_window`](Self::acceptance_window)).
+    /// Crate-private: a user's push through it would break invariant 1 (a
+    /// later get hands out a buffer of the wrong size) and the `pooled`
+    /// figure.
+    pub(crate) fn free_list(&self) -> &V::List<K::Buffer> {
         &self.list
     }
 }

@@ -10,11 +10,24 @@
 //! counter. Hits and "pooled now" are *derived* at read time:
 //!
 //! ```text
-//! gets   = in_use + accepted + rejected + taken_out        (every get is one of
-//!                                                          these, or still out)
+//! gets   = in_use + accepted + rejected − foreign + taken_out
+//!                          (every get is still out, or came back accepted,
+//!                           rejected or taken out)
 //! hits   = gets − misses
 //! pooled = preallocated + accepted − hits
 //! ```
+//!
+//! **Foreign buffers.** A by-value return carries no identity, so the pool
+//! judges it by its size. A by-value return *outside* the acceptance window
+//! cannot be a buffer the pool handed out unchanged: it is counted as
+//! rejected and as `foreign`, and `in_use` is not touched. A return inside
+//! the window (accepted, or refused because the kind is full) is taken for
+//! one of the pool's own and lowers `in_use`. Guard returns are always the
+//! pool's own and always lower it. The by-value API cannot tell two cases
+//! apart: a foreign buffer of in-window size lowers `in_use` (which stays
+//! clamped at 0), and a pool buffer the caller resized out of the window and
+//! returned by value does not (use a guard, or `into_inner` then drop, to
+//! keep `in_use` exact).
 //!
 //! All counters are `Relaxed`: they order nothing (the free list hands buffers
 //! over), and RMWs on one atomic are totally ordered anyway. So each counter
@@ -76,8 +89,10 @@ pub struct KindStats {
     /// Buffers in the pool now.
     pub pooled: usize,
     /// Buffers handed out and not yet returned or taken out. A by-value
-    /// return of a buffer the pool never handed out lowers it too; it never
-    /// goes below zero.
+    /// return whose size is outside the acceptance window is taken for a
+    /// foreign buffer and leaves it unchanged; one inside the window lowers
+    /// it (clamped at zero), since the by-value API cannot tell a foreign
+    /// buffer of that size from the pool's own.
     pub in_use: usize,
     /// The highest `in_use` reached (since construction or `reset_stats`).
     pub peak_in_use: usize,
@@ -120,7 +135,11 @@ struct Raw {
     too_large: usize,
     full: usize,
     taken_out: usize,
-    /// Signed in two's complement: a foreign return can push it below zero.
+    /// Window rejections of by-value returns: counted in `rejected`, but
+    /// never handed out as far as the pool can tell (module docs).
+    foreign: usize,
+    /// Signed in two's complement: a foreign in-window return can push it
+    /// below zero.
     in_use: usize,
 }
 
@@ -136,6 +155,7 @@ impl Raw {
         self.in_use
             .wrapping_add(self.accepted)
             .wrapping_add(self.rejected())
+            .wrapping_sub(self.foreign)
             .wrapping_add(self.taken_out)
     }
 
@@ -162,6 +182,7 @@ pub(crate) struct Counters {
     taken_out: AtomicUsize,
     /// Outside the derivations above: read and reset on its own.
     try_empty: AtomicUsize,
+    foreign: AtomicUsize,
     base: Baseline,
 }
 
@@ -197,6 +218,7 @@ impl Counters {
             full: zero(),
             taken_out: zero(),
             try_empty: zero(),
+            foreign: zero(),
             base: Baseline {
                 hits: zero(),
                 misses: zero(),
@@ -237,11 +259,32 @@ impl Counters {
         self.try_empty.fetch_add(1, Relaxed);
     }
 
-    /// A buffer came back by value or from a guard.
+    /// A guard's buffer came back: always one the pool handed out.
     #[inline]
-    pub(crate) fn note_return(&self, outcome: ReturnOutcome) {
+    pub(crate) fn note_loan_return(&self, outcome: ReturnOutcome) {
         // Relaxed: statistics only.
         self.in_use.fetch_sub(1, Relaxed);
+        self.note_outcome(outcome);
+    }
+
+    /// A buffer came back by value: outside the window it is taken for a
+    /// foreign one and leaves `in_use` alone (module docs).
+    #[inline]
+    pub(crate) fn note_value_return(&self, outcome: ReturnOutcome) {
+        match outcome {
+            ReturnOutcome::TooSmall | ReturnOutcome::TooLarge => {
+                // Relaxed: statistics only.
+                self.foreign.fetch_add(1, Relaxed);
+            }
+            ReturnOutcome::Accepted | ReturnOutcome::PoolFull => {
+                // Relaxed: statistics only.
+                self.in_use.fetch_sub(1, Relaxed);
+            }
+        }
+        self.note_outcome(outcome);
+    }
+
+    fn note_outcome(&self, outcome: ReturnOutcome) {
         let counter = match outcome {
             ReturnOutcome::Accepted => &self.accepted,
             ReturnOutcome::TooSmall => &self.too_small,
@@ -269,6 +312,7 @@ impl Counters {
             too_large: self.too_large.load(Relaxed),
             full: self.full.load(Relaxed),
             taken_out: self.taken_out.load(Relaxed),
+            foreign: self.foreign.load(Relaxed),
             in_use: self.in_use.load(Relaxed),
         }
     }

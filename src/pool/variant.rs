@@ -7,8 +7,10 @@
 use super::capped::Capped;
 use crate::stack::{EpochStack, FreeList, PointerNodeStack, TaggedStack};
 
-/// A choice of free list for the pool.
-pub trait Variant: 'static {
+/// A choice of free list for the pool. Sealed: the pool's bound and the
+/// thread-local front rely on the list keeping the [`FreeList`] contract, so
+/// only these three lists, each checked by the models, can back a pool.
+pub trait Variant: sealed::Sealed + 'static {
     /// The list holding buffers of type `T`.
     type List<T: Send + 'static>: FreeList<T> + Send + Sync;
 
@@ -45,4 +47,12 @@ impl Variant for Epoch {
 impl Variant for PointerNode {
     type List<T: Send + 'static> = Capped<PointerNodeStack<T>>;
     const NAME: &'static str = "pointer-node";
+}
+
+mod sealed {
+    /// Seals [`Variant`](super::Variant).
+    pub trait Sealed {}
+    impl Sealed for super::Tagged {}
+    impl Sealed for super::Epoch {}
+    impl Sealed for super::PointerNode {}
 }

@@ -9,7 +9,7 @@ mod tagged;
 mod tagged_head;
 
 pub use epoch::EpochStack;
-pub use pointer_node::{PointerNodeStack, Popper};
+pub use pointer_node::PointerNodeStack;
 pub use tagged::{IndexStack, TaggedStack};
 pub use tagged_head::{DEFAULT_TAG_BITS, INDEX_BITS, MAX_INDEXED};
 

@@ -10,11 +10,24 @@
 //!   the allocator places at `A`'s old address; P1's CAS succeeds and installs
 //!   `B`, which P2 owns — `B` is handed out twice and later freed twice.
 //!
-//! So safe code reaches pop only through a single-popper lock ([`Popper`],
-//! also used by the [`FreeList`] impl); the seed's lock-free multi-popper pop
-//! is [`PointerNodeStack::pop_shared`], `unsafe`, kept for the negative models
-//! and the benches. Pushes are always lock-free and may run concurrently with
-//! each other and with the one popper.
+//! So safe code reaches pop only through [`FreeList::pop`], which takes a
+//! single-popper flag for the length of one pop; the seed's lock-free
+//! multi-popper pop is [`PointerNodeStack::pop_shared`], `unsafe`, kept for
+//! the negative models and the benches. Pushes are always lock-free and may
+//! run concurrently with each other and with the one popper.
+//!
+//! The flag is held only inside `FreeList::pop`, which runs no user code
+//! while it holds it (values are moved, never dropped, there), so a thread
+//! can never wait for a flag it holds itself. No handle to the flag is
+//! public, so holding it across user code does not compile:
+//!
+//! ```compile_fail
+//! use verified_pools::{FreeList, PointerNodeStack};
+//! let s = PointerNodeStack::new();
+//! s.push(1).unwrap();
+//! let _held = s.popper(); // error: `popper` is private
+//! s.pop(); // would wait for `_held` forever
+//! ```
 //!
 //! The seed's orderings also include an Acquire load in push and a Release
 //! CAS in pop; neither is needed (the loom mutation models check the ones
@@ -52,8 +65,7 @@ struct Node<T> {
 /// let s = PointerNodeStack::new();
 /// s.push(1).unwrap();
 /// s.push(2).unwrap();
-/// let mut popper = s.popper().expect("no other popper");
-/// assert_eq!(popper.pop(), Some(2));
+/// assert_eq!(s.pop(), Some(2)); // takes and releases the popper flag
 /// ```
 pub struct PointerNodeStack<T> {
     head: CachePadded<AtomicPtr<Node<T>>>,
@@ -67,13 +79,14 @@ unsafe impl<T: Send> Send for PointerNodeStack<T> {}
 unsafe impl<T: Send> Sync for PointerNodeStack<T> {}
 
 /// The exclusive right to pop from a [`PointerNodeStack`]; released on drop.
-pub struct Popper<'a, T> {
+/// Private: only `FreeList::pop` holds one, for one pop (see module docs).
+struct Popper<'a, T> {
     stack: &'a PointerNodeStack<T>,
 }
 
 impl<T> Popper<'_, T> {
     /// Pops the top value.
-    pub fn pop(&mut self) -> Option<T> {
+    fn pop(&mut self) -> Option<T> {
         // SAFETY: holding the `Popper` means no other pop runs (invariant 2).
         unsafe { self.stack.pop_shared() }
     }
@@ -99,7 +112,7 @@ impl<T> PointerNodeStack<T> {
     }
 
     /// Takes the single-popper right, or `None` if another thread holds it.
-    pub fn popper(&self) -> Option<Popper<'_, T>> {
+    fn popper(&self) -> Option<Popper<'_, T>> {
         // A compare-exchange, not a swap: a refused caller writes nothing, so
         // it cannot put a stale `true` after the holder's release.
         self.popping
@@ -119,8 +132,8 @@ impl<T> PointerNodeStack<T> {
     /// The seed's lock-free pop, with no popper exclusion.
     ///
     /// # Safety
-    /// No other pop ([`pop_shared`](Self::pop_shared), [`Popper::pop`] or
-    /// [`FreeList::pop`]) may run concurrently. With two concurrent poppers
+    /// No other pop ([`pop_shared`](Self::pop_shared) or [`FreeList::pop`])
+    /// may run concurrently. With two concurrent poppers
     /// this is the seed's bug: a popper can read a node another popper
     /// already freed (use-after-free), and with address reuse install a node
     /// another thread owns (ABA: the same value handed out twice, then freed
@@ -203,7 +216,9 @@ impl<T> FreeList<T> for PointerNodeStack<T> {
         }
     }
 
-    /// Waits for the single-popper right, then pops.
+    /// Waits for the single-popper right, pops, and releases it. The wait
+    /// ends when the other thread's pop does (no user code runs while the
+    /// right is held), so this pop is blocking but cannot deadlock.
     #[inline]
     fn pop(&self) -> Option<T> {
         loop {

@@ -21,7 +21,11 @@
 //!
 //! # Linearization points
 //! * push (stored): the CAS that links the slot into `full`.
-//! * push (full, value handed back): the Acquire load that finds `vacant` empty.
+//! * push (full, value handed back): the Acquire load that finds `vacant`
+//!   empty. At that instant a slot may be held by an unfinished push (not
+//!   yet in `full`), so a concurrent refusal can come before the stack holds
+//!   `capacity` values; at quiescence it means exactly "full" (the
+//!   linearizability tier checks both).
 //! * pop (some): the CAS that unlinks the slot from `full`.
 //! * pop (none): the Acquire load that finds `full` empty.
 
@@ -49,9 +53,18 @@ fn unlinked(capacity: u32) -> Box<[AtomicU32]> {
 
 /// A bounded, allocation-free (after construction) lock-free stack.
 ///
-/// `TAG_BITS` is the generation width of the head (default 40, the most that
-/// fits beside the 24-bit index). It is a parameter only so the models can
-/// shrink it and watch ABA come back; production code keeps the default.
+/// Its heads carry a 40-bit generation tag ([`DEFAULT_TAG_BITS`], the most
+/// that fits beside the 24-bit index): the width whose wrap-around bound
+/// DESIGN.md states. The width is not a parameter — a narrower tag hands a
+/// value out twice under ABA, so safe code cannot pick one:
+///
+/// ```compile_fail
+/// use verified_pools::{FreeList, TaggedStack};
+/// // error: `TaggedStack` takes one generic argument (no tag width)
+/// let s: TaggedStack<Box<u64>, 0> = TaggedStack::with_capacity(4).unwrap();
+/// ```
+///
+/// [`DEFAULT_TAG_BITS`]: super::DEFAULT_TAG_BITS
 ///
 /// ```
 /// use verified_pools::{FreeList, TaggedStack};
@@ -60,9 +73,9 @@ fn unlinked(capacity: u32) -> Box<[AtomicU32]> {
 /// assert_eq!(s.pop(), Some(7));
 /// assert_eq!(s.pop(), None);
 /// ```
-pub struct TaggedStack<T, const TAG_BITS: u32 = DEFAULT_TAG_BITS> {
-    full: CachePadded<TaggedHead<TAG_BITS>>,
-    vacant: CachePadded<TaggedHead<TAG_BITS>>,
+pub struct TaggedStack<T> {
+    full: CachePadded<TaggedHead<DEFAULT_TAG_BITS>>,
+    vacant: CachePadded<TaggedHead<DEFAULT_TAG_BITS>>,
     links: Box<[AtomicU32]>,
     values: Box<[UnsafeCell<MaybeUninit<T>>]>,
 }
@@ -70,11 +83,11 @@ pub struct TaggedStack<T, const TAG_BITS: u32 = DEFAULT_TAG_BITS> {
 // SAFETY: values move between threads through the stack (T: Send), and a
 // value cell is only touched by the single thread that holds its slot
 // (invariant 3), so sharing the stack never shares a `T`.
-unsafe impl<T: Send, const B: u32> Send for TaggedStack<T, B> {}
+unsafe impl<T: Send> Send for TaggedStack<T> {}
 // SAFETY: as above; `&TaggedStack` gives no access to a `T` in place.
-unsafe impl<T: Send, const B: u32> Sync for TaggedStack<T, B> {}
+unsafe impl<T: Send> Sync for TaggedStack<T> {}
 
-impl<T, const TAG_BITS: u32> FreeList<T> for TaggedStack<T, TAG_BITS> {
+impl<T> FreeList<T> for TaggedStack<T> {
     fn with_capacity(capacity: usize) -> Result<Self, CapacityError> {
         let n = check_capacity(capacity)?;
         let stack = Self {
@@ -124,7 +137,7 @@ impl<T, const TAG_BITS: u32> FreeList<T> for TaggedStack<T, TAG_BITS> {
     }
 }
 
-impl<T, const TAG_BITS: u32> Drop for TaggedStack<T, TAG_BITS> {
+impl<T> Drop for TaggedStack<T> {
     fn drop(&mut self) {
         while self.pop().is_some() {}
     }
@@ -138,13 +151,43 @@ impl<T, const TAG_BITS: u32> Drop for TaggedStack<T, TAG_BITS> {
 /// index that is already in the list is a logic error that corrupts the list
 /// (memory stays safe: links are atomics); an out-of-range index is handed
 /// back.
+///
+/// `IndexStack` (`TAG_BITS` = [`DEFAULT_TAG_BITS`], 40) is the verified
+/// width and the only one with a safe constructor ([`FreeList`]). A narrower
+/// tag exists for the models that show ABA coming back, and can be built
+/// only through the `unsafe` [`IndexStack::with_narrow_tag`]:
+///
+/// ```compile_fail
+/// use verified_pools::{FreeList, IndexStack};
+/// // error: `FreeList` is implemented for the 40-bit tag only
+/// let s = IndexStack::<0>::with_capacity(4).unwrap();
+/// ```
+///
+/// [`DEFAULT_TAG_BITS`]: super::DEFAULT_TAG_BITS
 pub struct IndexStack<const TAG_BITS: u32 = DEFAULT_TAG_BITS> {
     head: CachePadded<TaggedHead<TAG_BITS>>,
     links: Box<[AtomicU32]>,
 }
 
-impl<const TAG_BITS: u32> FreeList<u32> for IndexStack<TAG_BITS> {
-    fn with_capacity(capacity: usize) -> Result<Self, CapacityError> {
+impl<const TAG_BITS: u32> IndexStack<TAG_BITS> {
+    /// An empty list of `capacity` slots whose head tag is `TAG_BITS` wide
+    /// (at most 40).
+    ///
+    /// # Safety
+    /// With `TAG_BITS` < 40 the tag wraps after `2^TAG_BITS` head updates
+    /// inside one popper's load→CAS window, and that popper then hands out
+    /// an index another thread holds (ABA). The caller must not rely on an
+    /// index being held by one thread at a time for memory safety (e.g. as
+    /// the owner of an arena slot). Meant for models that demonstrate ABA.
+    ///
+    /// ```
+    /// use verified_pools::IndexStack;
+    /// // SAFETY: the indices guard no memory; this only shows the call.
+    /// let s = unsafe { IndexStack::<2>::with_narrow_tag(4) }.unwrap();
+    /// s.push_index(3).unwrap();
+    /// assert_eq!(s.pop_index(), Some(3));
+    /// ```
+    pub unsafe fn with_narrow_tag(capacity: usize) -> Result<Self, CapacityError> {
         let n = check_capacity(capacity)?;
         Ok(Self {
             head: CachePadded::new(TaggedHead::empty()),
@@ -152,8 +195,9 @@ impl<const TAG_BITS: u32> FreeList<u32> for IndexStack<TAG_BITS> {
         })
     }
 
+    /// Pushes `index`; an index `>= capacity` is handed back.
     #[inline]
-    fn push(&self, index: u32) -> Result<(), u32> {
+    pub fn push_index(&self, index: u32) -> Result<(), u32> {
         if index as usize >= self.links.len() {
             return Err(index);
         }
@@ -161,12 +205,36 @@ impl<const TAG_BITS: u32> FreeList<u32> for IndexStack<TAG_BITS> {
         Ok(())
     }
 
+    /// Pops the most recently pushed index still present, if any.
     #[inline]
-    fn pop(&self) -> Option<u32> {
+    pub fn pop_index(&self) -> Option<u32> {
         self.head.pop(&self.links)
     }
 
+    /// The number of slots.
+    pub fn slots(&self) -> usize {
+        self.links.len()
+    }
+}
+
+impl FreeList<u32> for IndexStack {
+    fn with_capacity(capacity: usize) -> Result<Self, CapacityError> {
+        // SAFETY: the default tag is the verified width, so the safety
+        // condition of `with_narrow_tag` does not apply.
+        unsafe { Self::with_narrow_tag(capacity) }
+    }
+
+    #[inline]
+    fn push(&self, index: u32) -> Result<(), u32> {
+        self.push_index(index)
+    }
+
+    #[inline]
+    fn pop(&self) -> Option<u32> {
+        self.pop_index()
+    }
+
     fn capacity(&self) -> Option<usize> {
-        Some(self.links.len())
+        Some(self.slots())
     }
 }
