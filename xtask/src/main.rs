@@ -21,10 +21,12 @@ mod opts;
 mod parse;
 mod partial;
 mod partial_json;
+mod prune;
 mod report;
 mod sanitizer_steps;
 mod steps;
 mod table;
+mod vendor;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -44,6 +46,11 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Ok(Parsed::Verify(o)) => o,
+        Ok(Parsed::Vendor(r)) => return vendor_from_root(r),
+        Err(e) if args.first().is_some_and(|a| a == "vendor") => {
+            eprintln!("xtask: {e}\n\n{}", vendor::USAGE);
+            return ExitCode::from(2);
+        }
         Err(e) => {
             eprintln!("xtask: {e}\n\n{USAGE}");
             return ExitCode::from(2);
@@ -63,6 +70,26 @@ fn main() -> ExitCode {
         Some(dir) => partial::merge(dir),
         None => verify(opts, &root),
     }
+}
+
+/// `vendor`, from the repository root, with DEST taken relative to where
+/// it was typed.
+fn vendor_from_root(r: vendor::Request) -> ExitCode {
+    let here = std::env::current_dir().unwrap_or_default();
+    let r = match r {
+        vendor::Request::Write(a, d) => vendor::Request::Write(a, here.join(d)),
+        vendor::Request::Check(d) => vendor::Request::Check(here.join(d)),
+        vendor::Request::Help => vendor::Request::Help,
+    };
+    let Some(root) = repo_root() else {
+        eprintln!("xtask: cannot find the repository root (a Cargo.toml with [workspace])");
+        return ExitCode::from(2);
+    };
+    if let Err(e) = std::env::set_current_dir(&root) {
+        eprintln!("xtask: cannot enter {}: {e}", root.display());
+        return ExitCode::from(2);
+    }
+    vendor::run(&r)
 }
 
 /// The nearest ancestor of the current directory whose Cargo.toml has a

@@ -7,6 +7,7 @@ pub const USAGE: &str = "\
 usage: cargo xtask verify [--deep] [--jobs N] [--skip FILTER] [--proptest-cases N]
                           [--asan-ops N] [--uaf-budget SECS] [--shard K/N]
        cargo xtask verify --merge DIR
+       cargo xtask vendor ALGORITHM DEST | --check DEST   (see `vendor --help`)
 
   --deep               the model tiers at their deep bounds (models/tier
                        --deep: loom LOOM_MAX_PREEMPTIONS=3, the two-popper
@@ -77,6 +78,8 @@ pub enum Parsed {
     Help,
     /// `verify` with these options.
     Verify(Opts),
+    /// `vendor …`.
+    Vendor(crate::vendor::Request),
 }
 
 /// Parses the arguments after the program name; `Err` is the message.
@@ -84,6 +87,7 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
     let mut it = args.iter();
     match it.next().map(String::as_str) {
         Some("verify") => {}
+        Some("vendor") => return crate::vendor::parse(&args[1..]).map(Parsed::Vendor),
         Some("-h" | "--help" | "help") | None => return Ok(Parsed::Help),
         Some(other) => return Err(format!("unknown command {other:?}")),
     }
