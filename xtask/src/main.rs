@@ -24,9 +24,12 @@ mod partial_json;
 mod prune;
 mod report;
 mod sanitizer_steps;
+mod share;
 mod steps;
 mod table;
 mod vendor;
+#[cfg(test)]
+mod workflow_check;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -152,7 +155,11 @@ fn verify(opts: Opts, root: &Path) -> ExitCode {
         mode(run.opts.deep),
         run.opts
             .shard
-            .map(|(k, n)| format!(", shard {k}/{n}"))
+            .map(|(k, n)| if run.opts.by_tier {
+                format!(", shard {}", share::TIERS[k - 1])
+            } else {
+                format!(", shard {k}/{n}")
+            })
             .unwrap_or_default(),
         root.display()
     );
@@ -235,9 +242,13 @@ fn mode(deep: bool) -> &'static str {
 impl Run {
     /// Whether the unit of work `name` is this shard's (all are, unsharded).
     fn mine(&self, name: &str) -> bool {
-        self.opts
-            .shard
-            .is_none_or(|(k, n)| partial::shard_of(name, n) == k)
+        self.opts.shard.is_none_or(|(k, n)| {
+            if self.opts.by_tier {
+                share::mine(name, k)
+            } else {
+                partial::shard_of(name, n) == k
+            }
+        })
     }
 
     fn limit(&self, quick_secs: u64) -> Duration {

@@ -282,7 +282,11 @@ fn cargo_toml(
         }
     }
     s.push_str(
-        "\n[lints.rust]\nunexpected_cfgs = { level = \"warn\", check-cfg = [\"cfg(loom)\", \"cfg(crossbeam_loom)\", \"cfg(shuttle)\"] }\n",
+        "\n# The shim exports what every algorithm uses; this crate uses a part.\n\
+         [lints.rust]\n\
+         unused_imports = \"allow\"\n\
+         dead_code = \"allow\"\n\
+         unexpected_cfgs = { level = \"warn\", check-cfg = [\"cfg(loom)\", \"cfg(crossbeam_loom)\", \"cfg(shuttle)\"] }\n",
     );
     for m in a.models {
         let _ = write!(s, "\n[[test]]\nname = \"{m}\"\npath = \"models/{m}.rs\"\n");
