@@ -72,43 +72,84 @@ const MODEL_DEPS: &[(&str, &str)] = &[
 ];
 
 /// The one table of what each algorithm vendors.
-const ALGORITHMS: &[Algorithm] = &[Algorithm {
-    key: "tagged",
-    files: &[
-        ("src/stack/mod.rs", Pruned),
-        ("src/stack/tagged.rs", Verbatim),
-        ("src/stack/tagged_head.rs", Verbatim),
-        ("models/scenarios/stacks.rs", Pruned),
-        ("models/loom_stacks.rs", Pruned),
-        ("models/shuttle_stacks.rs", Pruned),
-    ],
-    models: &["loom_stacks", "shuttle_stacks"],
-    foreign: &[
-        "epoch",
-        "pointer_node",
-        "node",
-        "pool",
-        "ring",
-        "tls",
-        "EpochStack",
-        "PointerNodeStack",
-        "Popper",
-        "SeedSharedPop",
-        "USE_AFTER_FREE",
-        "BufferPool",
-        "RingPool",
-        "TlsPool",
-    ],
-    deps: &[("dependencies", "crossbeam-utils")],
-    loom_features: &[("crossbeam-utils", "loom")],
-}];
+const ALGORITHMS: &[Algorithm] = &[
+    Algorithm {
+        key: "tagged",
+        files: &[
+            ("src/stack/mod.rs", Pruned),
+            ("src/stack/tagged.rs", Verbatim),
+            ("src/stack/tagged_head.rs", Verbatim),
+            ("models/scenarios/stacks.rs", Pruned),
+            ("models/loom_stacks.rs", Pruned),
+            ("models/shuttle_stacks.rs", Pruned),
+        ],
+        models: &["loom_stacks", "shuttle_stacks"],
+        foreign: &[
+            "epoch",
+            "pointer_node",
+            "node",
+            "pool",
+            "ring",
+            "tls",
+            "EpochStack",
+            "PointerNodeStack",
+            "Popper",
+            "SeedSharedPop",
+            "USE_AFTER_FREE",
+            "BufferPool",
+            "RingPool",
+            "TlsPool",
+        ],
+        deps: &[("dependencies", "crossbeam-utils")],
+        loom_features: &[("crossbeam-utils", "loom")],
+    },
+    Algorithm {
+        key: "epoch",
+        files: &[
+            ("src/stack/mod.rs", Pruned),
+            ("src/stack/epoch.rs", Verbatim),
+            ("src/sync/epoch.rs", Verbatim),
+            ("src/sync/node.rs", Verbatim),
+            ("models/scenarios/stacks.rs", Pruned),
+            ("models/loom_stacks.rs", Pruned),
+            ("models/shuttle_stacks.rs", Pruned),
+        ],
+        models: &["loom_stacks", "shuttle_stacks"],
+        foreign: &[
+            "tagged",
+            "tagged_head",
+            "pointer_node",
+            "pool",
+            "ring",
+            "tls",
+            "TaggedStack",
+            "IndexStack",
+            "PointerNodeStack",
+            "Popper",
+            "SeedSharedPop",
+            "DEFAULT_TAG_BITS",
+            "INDEX_BITS",
+            "MAX_INDEXED",
+            "BufferPool",
+            "RingPool",
+            "TlsPool",
+        ],
+        deps: &[
+            ("dependencies", "crossbeam-utils"),
+            ("dependencies", "crossbeam-epoch"),
+            ("target.'cfg(loom)'.dependencies", "crossbeam-epoch"),
+        ],
+        // crossbeam-epoch's `loom` feature turns on crossbeam-utils' own.
+        loom_features: &[],
+    },
+];
 
 /// The manifest's name in DEST.
 pub const MANIFEST: &str = "VENDORED.toml";
 
 /// `--help` for `vendor`.
 pub const USAGE: &str = "\
-usage: cargo xtask vendor ALGORITHM DEST    (ALGORITHM: tagged)
+usage: cargo xtask vendor ALGORITHM DEST    (ALGORITHM: tagged, epoch)
        cargo xtask vendor --check DEST
 
   Writes ALGORITHM's files, the part of the shim they need, its scenarios
@@ -258,16 +299,21 @@ fn cargo_toml(
         key = a.key,
         v = package_field(upstream, "version").unwrap_or_else(|| "0.0.0".into()),
     );
-    let mut section = "";
-    for (sec, name) in a.deps.iter().chain(MODEL_DEPS) {
-        let line = section_line(upstream, sec, name)
-            .ok_or_else(|| format!("Cargo.toml has no {name} in [{sec}]"))?;
-        if *sec != section {
-            let _ = write!(s, "\n[{sec}]\n");
-            section = sec;
+    let all: Vec<&(&str, &str)> = a.deps.iter().chain(MODEL_DEPS).collect();
+    let mut sections: Vec<&str> = Vec::new();
+    for (sec, _) in &all {
+        if !sections.contains(sec) {
+            sections.push(sec);
         }
-        s.push_str(line);
-        s.push('\n');
+    }
+    for sec in sections {
+        let _ = write!(s, "\n[{sec}]\n");
+        for (_, name) in all.iter().filter(|(x, _)| *x == sec) {
+            let line = section_line(upstream, sec, name)
+                .ok_or_else(|| format!("Cargo.toml has no {name} in [{sec}]"))?;
+            s.push_str(line);
+            s.push('\n');
+        }
         if sec.contains("cfg(loom)") {
             for (krate, feature) in a.loom_features {
                 let version = section_line(upstream, "dependencies", krate)
