@@ -8,7 +8,8 @@
 //! copied files keep their upstream paths and bytes (the crate's library is
 //! named `verified_pools`, so `crate::sync::…` and `verified_pools::…` paths
 //! resolve unchanged); the glue files shared by every algorithm are
-//! written with the other algorithms' items pruned (`prune.rs`).
+//! written with the other algorithms' items pruned (`prune.rs`), and the
+//! crate root's docs replaced by a note of the source.
 //! `--check` names every file that differs from the manifest.
 
 use std::fmt::Write as _;
@@ -182,7 +183,7 @@ pub fn parse(args: &[String]) -> Result<Request, String> {
 /// Runs a request from the repository root; prints what it did.
 pub fn run(req: &Request) -> ExitCode {
     let result = match req {
-        Request::Write(algo, dest) => write(algo, dest),
+        Request::Write(algo, dest) => write(Path::new("."), algo, dest),
         Request::Check(dest) => check(dest),
         Request::Help => {
             println!("{USAGE}");
@@ -225,11 +226,12 @@ pub struct Entry {
 
 /// The upstream version: `verified-pools X.Y.Z` and the git commit
 /// (`+dirty` if the work tree had changes).
-fn upstream_version() -> (String, String) {
-    let manifest = std::fs::read_to_string("Cargo.toml").unwrap_or_default();
+fn upstream_version(root: &Path) -> (String, String) {
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
     let version = package_field(&manifest, "version").unwrap_or_else(|| "unknown".into());
     let git = |args: &[&str]| {
         Command::new("git")
+            .current_dir(root)
             .args(args)
             .output()
             .ok()
@@ -341,8 +343,8 @@ fn cargo_toml(
     Ok(s)
 }
 
-/// `vendor ALGORITHM DEST`.
-fn write(key: &str, dest: &Path) -> Result<ExitCode, String> {
+/// `vendor ALGORITHM DEST`, from the checkout at `root`.
+fn write(root: &Path, key: &str, dest: &Path) -> Result<ExitCode, String> {
     let a = ALGORITHMS.iter().find(|a| a.key == key).ok_or_else(|| {
         format!(
             "unknown algorithm {key:?} (vendorable: {})",
@@ -352,9 +354,9 @@ fn write(key: &str, dest: &Path) -> Result<ExitCode, String> {
     if std::fs::read_dir(dest).is_ok_and(|mut d| d.next().is_some()) {
         return Err(format!("{} is not empty", dest.display()));
     }
-    let (version, commit) = upstream_version();
+    let (version, commit) = upstream_version(root);
     let upstream_toml =
-        std::fs::read_to_string("Cargo.toml").map_err(|e| format!("Cargo.toml: {e}"))?;
+        std::fs::read_to_string(root.join("Cargo.toml")).map_err(|e| format!("Cargo.toml: {e}"))?;
     let mut foreign: Vec<&str> = a.foreign.to_vec();
     foreign.extend(ROOT_ONLY);
     let mut entries = Vec::new();
@@ -366,13 +368,18 @@ fn write(key: &str, dest: &Path) -> Result<ExitCode, String> {
         std::fs::write(&to, bytes).map_err(|e| format!("{}: {e}", to.display()))
     };
     for (path, how) in COMMON.iter().chain(a.files) {
-        let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+        let bytes = std::fs::read(root.join(path)).map_err(|e| format!("{path}: {e}"))?;
         let out = match how {
             Verbatim => bytes.clone(),
             Pruned => {
                 let text =
                     String::from_utf8(bytes.clone()).map_err(|_| format!("{path}: not UTF-8"))?;
-                prune(&text, &foreign).into_bytes()
+                let pruned = prune(&text, &foreign);
+                if *path == "src/lib.rs" {
+                    root_docs(key, &version, &pruned).into_bytes()
+                } else {
+                    pruned.into_bytes()
+                }
             }
         };
         put(path, &out)?;
@@ -394,7 +401,7 @@ fn write(key: &str, dest: &Path) -> Result<ExitCode, String> {
     });
     // The upstream lock pins the same dependency versions; cargo drops the
     // packages this crate does not use, so it is not in the manifest.
-    if let Ok(lock) = std::fs::read("Cargo.lock") {
+    if let Ok(lock) = std::fs::read(root.join("Cargo.lock")) {
         put("Cargo.lock", &lock)?;
     }
     let manifest = manifest_text(key, &version, &commit, &entries);
@@ -409,6 +416,22 @@ fn write(key: &str, dest: &Path) -> Result<ExitCode, String> {
         dest.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The crate root's docs (upstream's introduce, and test, every algorithm)
+/// replaced by a note of where the crate came from.
+fn root_docs(key: &str, version: &str, lib: &str) -> String {
+    let mut s = format!(
+        "//! The `{key}` algorithm of {version}, vendored with its models by\n\
+         //! `cargo xtask vendor {key}`: `VENDORED.toml` names the upstream commit\n\
+         //! and every file's SHA-256.\n"
+    );
+    for line in lib.split_inclusive('\n') {
+        if !line.starts_with("//!") {
+            s.push_str(line);
+        }
+    }
+    s
 }
 
 fn set_executable(path: &Path) -> Result<(), String> {
@@ -615,5 +638,48 @@ mod tests {
         std::fs::remove_file(dir.join("src/a.rs")).unwrap();
         assert_eq!(differences(&dir, &entries)[0], "src/a.rs: missing");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_vendored_crate_holds_copies_and_pruned_glue() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        for a in ALGORITHMS {
+            let dir =
+                std::env::temp_dir().join(format!("xtask-vendor-{}-{}", a.key, std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            assert_eq!(write(&root, a.key, &dir), Ok(ExitCode::SUCCESS));
+            let text = std::fs::read_to_string(dir.join(MANIFEST)).unwrap();
+            assert!(text.contains(&format!("algorithm = \"{}\"", a.key)));
+            assert!(text.contains("upstream = \"verified-pools "));
+            let entries = parse_manifest(&text).unwrap();
+            assert!(differences(&dir, &entries).is_empty());
+            for (path, how) in COMMON.iter().chain(a.files) {
+                let e = entries.iter().find(|e| e.path == *path).unwrap();
+                let up = sha256(&std::fs::read(root.join(path)).unwrap());
+                assert_eq!(e.upstream.as_deref(), Some(up.as_str()), "{path}");
+                if *how == Verbatim {
+                    assert_eq!(e.sha256, up, "{path} is not byte-identical");
+                }
+            }
+            // The crate root exports this algorithm and none of the others.
+            let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+            let code: String = lib.lines().filter(|l| !l.starts_with("//")).collect();
+            assert!(code.contains("pub mod stack;"), "{}", a.key);
+            for other in [
+                "pub mod pool",
+                "pub mod ring",
+                "pub mod tls",
+                "ReadmeDoctests",
+            ] {
+                assert!(!code.contains(other), "{}: {other}", a.key);
+            }
+            assert!(write(&root, a.key, &dir).unwrap_err().contains("not empty"));
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        assert!(
+            write(&root, "bogus", Path::new("/nonexistent"))
+                .unwrap_err()
+                .contains("tagged")
+        );
     }
 }
