@@ -135,7 +135,7 @@ pub fn merge(dir: &Path) -> ExitCode {
         Ok(m) => m,
         Err(e) => {
             eprintln!(
-                "xtask: cannot merge the partial-*.json in {}: {e} (run --shard K/N for every K first)",
+                "xtask: cannot merge the partial-*.json in {}: {e} (run --shard K/N for every K, or --shard TIER for every tier, first)",
                 dir.display()
             );
             return ExitCode::from(2);
@@ -168,6 +168,18 @@ pub fn combine(mut parts: Vec<Partial>) -> Result<Partial, String> {
     let n = parts.first().ok_or("no partial reports")?.shard.1;
     let shards: Vec<(usize, usize)> = parts.iter().map(|p| p.shard).collect();
     if shards != (1..=n).map(|k| (k, n)).collect::<Vec<_>>() {
+        if parts.iter().all(|p| p.by_tier) {
+            let tiers = crate::share::TIERS;
+            let have: Vec<&str> = parts
+                .iter()
+                .filter_map(|p| tiers.get(p.shard.0.wrapping_sub(1)).copied())
+                .collect();
+            return Err(format!(
+                "tier shares [{}] are not {}, once each",
+                have.join(", "),
+                tiers.join(", ")
+            ));
+        }
         return Err(format!(
             "shards {shards:?} are not 1/{n} … {n}/{n}, once each"
         ));
@@ -376,6 +388,15 @@ mod tests {
             })
             .collect();
         assert!(combine(mixed).unwrap_err().contains("mixed"));
+        let spin_only = Partial {
+            shard: (4, n),
+            by_tier: true,
+            ..partial(Findings::default())
+        };
+        assert_eq!(
+            combine(vec![spin_only]).unwrap_err(),
+            "tier shares [spin] are not test, loom, shuttle, spin, sanitizers, once each"
+        );
     }
 
     #[test]
