@@ -28,6 +28,7 @@ mod share;
 mod steps;
 mod table;
 mod vendor;
+mod vendor_check;
 #[cfg(test)]
 mod workflow_check;
 
