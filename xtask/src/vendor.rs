@@ -152,7 +152,8 @@ usage: cargo xtask vendor ALGORITHM DEST    (ALGORITHM: tagged, epoch)
   Writes ALGORITHM's files, the part of the shim they need, its scenarios
   and models, models/tier, a Cargo.toml and VENDORED.toml (each file's
   SHA-256 and the upstream version) into DEST (empty or absent). In DEST:
-  `cargo test`, `models/tier loom`, `models/tier shuttle`.
+  `cargo test`, `models/tier loom test --release --test 'loom_*' -- --nocapture`
+  and the same for shuttle (see README.md, Vendoring).
   --check names every file in DEST that changed since; exits 1 if any.";
 
 /// What `vendor` was asked to do.
@@ -261,8 +262,9 @@ fn cargo_toml(
          # `cargo xtask vendor --check DIR` upstream checks nothing here changed.\n\
          #\n\
          #   cargo test           the std build: unit tests and doctests\n\
-         #   models/tier loom     the loom models (RUSTFLAGS=\"--cfg loom --cfg crossbeam_loom\")\n\
-         #   models/tier shuttle  the shuttle models (RUSTFLAGS=\"--cfg shuttle\")\n\
+         #   models/tier loom test --release --test 'loom_*' -- --nocapture\n\
+         #   models/tier shuttle test --release --test 'shuttle_*' -- --nocapture\n\
+         #       the models (models/tier sets the cfg, target directory and bounds)\n\
          [package]\n\
          name = \"verified-pools-{key}\"\n\
          version = \"{v}\"\n\
@@ -388,7 +390,7 @@ fn write(root: &Path, key: &str, dest: &Path) -> Result<ExitCode, String> {
         entries.len()
     );
     println!(
-        "  run there: cargo test; models/tier loom; models/tier shuttle\n  check later: cargo xtask vendor --check {}",
+        "  run there: cargo test\n             models/tier loom test --release --test 'loom_*' -- --nocapture\n             models/tier shuttle test --release --test 'shuttle_*' -- --nocapture\n  check later: cargo xtask vendor --check {}",
         dest.display()
     );
     Ok(ExitCode::SUCCESS)
