@@ -23,10 +23,16 @@ mod opts;
 mod parse;
 mod partial;
 mod partial_json;
+mod prune;
 mod report;
 mod sanitizer_steps;
+mod share;
 mod steps;
 mod table;
+mod vendor;
+mod vendor_check;
+#[cfg(test)]
+mod workflow_check;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -46,6 +52,11 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Ok(Parsed::Verify(o)) => o,
+        Ok(Parsed::Vendor(r)) => return vendor_from_root(r),
+        Err(e) if args.first().is_some_and(|a| a == "vendor") => {
+            eprintln!("xtask: {e}\n\n{}", vendor::USAGE);
+            return ExitCode::from(2);
+        }
         Err(e) => {
             eprintln!("xtask: {e}\n\n{USAGE}");
             return ExitCode::from(2);
@@ -65,6 +76,26 @@ fn main() -> ExitCode {
         Some(dir) => partial::merge(dir),
         None => verify(opts, &root),
     }
+}
+
+/// `vendor`, from the repository root, with DEST taken relative to where
+/// it was typed.
+fn vendor_from_root(r: vendor::Request) -> ExitCode {
+    let here = std::env::current_dir().unwrap_or_default();
+    let r = match r {
+        vendor::Request::Write(a, d) => vendor::Request::Write(a, here.join(d)),
+        vendor::Request::Check(d) => vendor::Request::Check(here.join(d)),
+        vendor::Request::Help => vendor::Request::Help,
+    };
+    let Some(root) = repo_root() else {
+        eprintln!("xtask: cannot find the repository root (a Cargo.toml with [workspace])");
+        return ExitCode::from(2);
+    };
+    if let Err(e) = std::env::set_current_dir(&root) {
+        eprintln!("xtask: cannot enter {}: {e}", root.display());
+        return ExitCode::from(2);
+    }
+    vendor::run(&r)
 }
 
 /// The nearest ancestor of the current directory whose Cargo.toml has a
@@ -127,7 +158,11 @@ fn verify(opts: Opts, root: &Path) -> ExitCode {
         mode(run.opts.deep),
         run.opts
             .shard
-            .map(|(k, n)| format!(", shard {k}/{n}"))
+            .map(|(k, n)| if run.opts.by_tier {
+                format!(", shard {}", share::TIERS[k - 1])
+            } else {
+                format!(", shard {k}/{n}")
+            })
             .unwrap_or_default(),
         root.display()
     );
@@ -218,10 +253,13 @@ impl Run {
     /// Whether the unit of work `name` is this shard's (all are, unsharded)
     /// and `--only` selects it.
     fn mine(&self, name: &str) -> bool {
-        self.opts
-            .shard
-            .is_none_or(|(k, n)| partial::shard_of(name, n) == k)
-            && opts::selected(&self.opts.only, name)
+        self.opts.shard.is_none_or(|(k, n)| {
+            if self.opts.by_tier {
+                share::mine(name, k)
+            } else {
+                partial::shard_of(name, n) == k
+            }
+        }) && opts::selected(&self.opts.only, name)
     }
 
     fn limit(&self, quick_secs: u64) -> Duration {

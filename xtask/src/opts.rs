@@ -5,9 +5,10 @@ use std::path::PathBuf;
 /// `--help`.
 pub const USAGE: &str = "\
 usage: cargo xtask verify [--deep] [--jobs N] [--skip FILTER] [--proptest-cases N]
-                          [--asan-ops N] [--uaf-budget SECS] [--shard K/N]
+                          [--asan-ops N] [--uaf-budget SECS] [--shard K/N|TIER]
                           [--only NAME]
        cargo xtask verify --merge DIR
+       cargo xtask vendor ALGORITHM DEST | --check DEST   (see `vendor --help`)
 
   --deep               the model tiers at their deep bounds (models/tier
                        --deep: loom LOOM_MAX_PREEMPTIONS=3, the two-popper
@@ -28,6 +29,9 @@ usage: cargo xtask verify [--deep] [--jobs N] [--skip FILTER] [--proptest-cases 
                        target, linearizability, SPIN, each sanitizer) and
                        write target/verify/partial-K-of-N.json; exits 1 if
                        something in it is already unexpected
+  --shard TIER         run one tier's units (test, loom, shuttle, spin,
+                       sanitizers) and write target/verify/partial-TIER.json:
+                       the one-job-per-tier split of a CI workflow
   --only NAME          run only the units whose name contains NAME (case
                        ignored; repeatable): `TSan`, `ASan`, `loom`,
                        `shuttle_ring`, `SPIN`, `cargo test`, `linearizability`;
@@ -56,10 +60,13 @@ pub struct Opts {
     pub jobs: usize,
     /// libtest `--skip` filters for the model runs.
     pub skip: Vec<String>,
-    /// `--shard K/N`: (K, N), 1 ≤ K ≤ N.
+    /// `--shard K/N`: (K, N), 1 ≤ K ≤ N; `--shard TIER`: the tier's place
+    /// in `share::TIERS` and their number.
     pub shard: Option<(usize, usize)>,
     /// `--only NAME`: run only the units whose name contains one of these.
     pub only: Vec<String>,
+    /// The shard is a tier share (`--shard TIER`), not a hash share.
+    pub by_tier: bool,
     /// `--merge DIR`.
     pub merge: Option<PathBuf>,
 }
@@ -75,6 +82,7 @@ impl Default for Opts {
             skip: Vec::new(),
             shard: None,
             only: Vec::new(),
+            by_tier: false,
             merge: None,
         }
     }
@@ -87,6 +95,8 @@ pub enum Parsed {
     Help,
     /// `verify` with these options.
     Verify(Opts),
+    /// `vendor …`.
+    Vendor(crate::vendor::Request),
 }
 
 /// Parses the arguments after the program name; `Err` is the message.
@@ -94,6 +104,7 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
     let mut it = args.iter();
     match it.next().map(String::as_str) {
         Some("verify") => {}
+        Some("vendor") => return crate::vendor::parse(&args[1..]).map(Parsed::Vendor),
         Some("-h" | "--help" | "help") | None => return Ok(Parsed::Help),
         Some(other) => return Err(format!("unknown command {other:?}")),
     }
@@ -112,7 +123,11 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
             "--uaf-budget" => o.uaf_budget = num(value()?)?,
             "--jobs" | "-j" => o.jobs = num(value()?)?.max(1) as usize,
             "--skip" => o.skip.push(value()?.clone()),
-            "--shard" => o.shard = Some(shard(value()?)?),
+            "--shard" => {
+                let v = value()?;
+                o.by_tier = crate::share::of_name(v).is_some();
+                o.shard = Some(crate::share::of_name(v).map_or_else(|| shard(v), Ok)?);
+            }
             "--only" => o.only.push(value()?.clone()),
             "--merge" => o.merge = Some(PathBuf::from(value()?)),
             "-h" | "--help" => return Ok(Parsed::Help),
@@ -162,6 +177,11 @@ mod tests {
         assert_eq!((o.jobs, o.asan_ops), (3, 1000));
         assert_eq!(o.skip, ["a", "b"]);
         assert_eq!(o.shard, Some((2, 4)));
+        assert!(!o.by_tier);
+        let Ok(Parsed::Verify(o)) = parse(&args("verify --shard shuttle")) else {
+            panic!()
+        };
+        assert_eq!((o.shard, o.by_tier), (Some((3, 5)), true));
         assert_eq!(parse(&args("verify --help")), Ok(Parsed::Help));
         assert_eq!(parse(&args("")), Ok(Parsed::Help));
     }
@@ -184,6 +204,11 @@ mod tests {
                 .contains("5/4")
         );
         assert!(parse(&args("verify --shard 0/4")).is_err());
+        assert!(
+            parse(&args("verify --shard lom"))
+                .unwrap_err()
+                .contains("lom")
+        );
         assert!(
             parse(&args("verify --jobs"))
                 .unwrap_err()

@@ -28,6 +28,8 @@ pub fn shard_of(name: &str, n: usize) -> usize {
 pub struct Partial {
     /// Which shard: (K, N).
     pub shard: (usize, usize),
+    /// A tier share (`--shard TIER`), not a hash share.
+    pub by_tier: bool,
     /// `--deep`.
     pub deep: bool,
     /// PROPTEST_CASES.
@@ -56,6 +58,7 @@ pub fn write(
 ) -> ExitCode {
     let p = Partial {
         shard: (k, n),
+        by_tier: opts.by_tier,
         deep: opts.deep,
         proptest_cases: opts.proptest_cases,
         asan_ops: opts.asan_ops,
@@ -64,7 +67,17 @@ pub fn write(
         steps: steps.to_vec(),
         found: found.clone(),
     };
-    let path = Path::new(crate::OUT).join(format!("partial-{k}-of-{n}.json"));
+    let label = if opts.by_tier {
+        crate::share::TIERS[k - 1].to_string()
+    } else {
+        format!("{k}/{n}")
+    };
+    let file = if opts.by_tier {
+        format!("partial-{label}.json")
+    } else {
+        format!("partial-{k}-of-{n}.json")
+    };
+    let path = Path::new(crate::OUT).join(file);
     match std::fs::write(&path, to_json(&p).write()) {
         Ok(()) => {
             // What is already unexpected here stays so after the merge.
@@ -76,7 +89,7 @@ pub fn write(
                 .count();
             let unexpected = fails + found.problems.len();
             println!(
-                "\nShard {k}/{n}: {} steps in {total:.1} s, {unexpected} unexpected results; partial report {} (merge with --merge {})",
+                "\nShard {label}: {} steps in {total:.1} s, {unexpected} unexpected results; partial report {} (merge with --merge {})",
                 steps.len(),
                 path.display(),
                 crate::OUT
@@ -122,7 +135,7 @@ pub fn merge(dir: &Path) -> ExitCode {
         Ok(m) => m,
         Err(e) => {
             eprintln!(
-                "xtask: cannot merge the partial-*.json in {}: {e} (run --shard K/N for every K first)",
+                "xtask: cannot merge the partial-*.json in {}: {e} (run --shard K/N for every K, or --shard TIER for every tier, first)",
                 dir.display()
             );
             return ExitCode::from(2);
@@ -155,6 +168,18 @@ pub fn combine(mut parts: Vec<Partial>) -> Result<Partial, String> {
     let n = parts.first().ok_or("no partial reports")?.shard.1;
     let shards: Vec<(usize, usize)> = parts.iter().map(|p| p.shard).collect();
     if shards != (1..=n).map(|k| (k, n)).collect::<Vec<_>>() {
+        if parts.iter().all(|p| p.by_tier) {
+            let tiers = crate::share::TIERS;
+            let have: Vec<&str> = parts
+                .iter()
+                .filter_map(|p| tiers.get(p.shard.0.wrapping_sub(1)).copied())
+                .collect();
+            return Err(format!(
+                "tier shares [{}] are not {}, once each",
+                have.join(", "),
+                tiers.join(", ")
+            ));
+        }
         return Err(format!(
             "shards {shards:?} are not 1/{n} … {n}/{n}, once each"
         ));
@@ -164,6 +189,11 @@ pub fn combine(mut parts: Vec<Partial>) -> Result<Partial, String> {
         return Err("no partial reports".into());
     };
     for p in it {
+        if p.by_tier != all.by_tier {
+            return Err(
+                "tier shares (--shard TIER) and hash shares (--shard K/N) are mixed".into(),
+            );
+        }
         if (p.deep, p.proptest_cases, p.asan_ops) != (all.deep, all.proptest_cases, all.asan_ops) {
             return Err(
                 "the shards ran with different options (--deep, --proptest-cases, --asan-ops)"
@@ -252,6 +282,7 @@ mod tests {
     fn partial(found: Findings) -> Partial {
         Partial {
             shard: (1, 1),
+            by_tier: false,
             deep: false,
             proptest_cases: 1000,
             asan_ops: 10,
@@ -318,6 +349,59 @@ mod tests {
                 merged.found.problems
             );
         }
+    }
+
+    #[test]
+    fn merged_tier_shares_equal_the_unsharded_run() {
+        let mut whole = Findings::default();
+        for (_, f) in units() {
+            whole.merge(f);
+        }
+        let whole = combine(vec![partial(whole)]).unwrap();
+        let n = crate::share::TIERS.len();
+        let mut shares: Vec<Findings> = (0..n).map(|_| Findings::default()).collect();
+        for (name, f) in units() {
+            let k = (1..=n).find(|&k| crate::share::mine(&name, k)).unwrap();
+            shares[k - 1].merge(f);
+        }
+        let parts = shares
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let p = Partial {
+                    shard: (i + 1, n),
+                    by_tier: true,
+                    ..partial(f)
+                };
+                from_json(&Json::parse(&to_json(&p).write()).unwrap()).unwrap()
+            })
+            .collect();
+        let merged = combine(parts).unwrap();
+        assert!(merged.by_tier);
+        assert_eq!(
+            table_markdown(&merged.found.table),
+            table_markdown(&whole.found.table)
+        );
+        assert_eq!(merged.found.table.counts(), whole.found.table.counts());
+        assert_eq!(merged.found.evidence.len(), whole.found.evidence.len());
+        // One share by hash among tier shares: not one split.
+        let mixed = (1..=n)
+            .map(|k| Partial {
+                shard: (k, n),
+                by_tier: k != 2,
+                ..partial(Findings::default())
+            })
+            .collect();
+        assert!(combine(mixed).unwrap_err().contains("mixed"));
+        let spin_only = Partial {
+            shard: (4, n),
+            by_tier: true,
+            ..partial(Findings::default())
+        };
+        assert_eq!(
+            combine(vec![spin_only]).unwrap_err(),
+            "tier shares [spin] are not test, loom, shuttle, spin, sanitizers, once each"
+        );
     }
 
     #[test]

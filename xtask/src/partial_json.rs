@@ -104,6 +104,7 @@ pub fn to_json(p: &Partial) -> Json {
                 Json::Num(p.shard.1 as f64),
             ]),
         ),
+        ("by_tier", Json::Bool(p.by_tier)),
         ("deep", Json::Bool(p.deep)),
         ("proptest_cases", Json::Num(p.proptest_cases as f64)),
         ("asan_ops", Json::Num(p.asan_ops as f64)),
@@ -201,6 +202,7 @@ pub fn from_json(j: &Json) -> Result<Partial, String> {
     let num = |i: usize| shard.get(i).map_or(0, |v| v.num() as usize);
     Ok(Partial {
         shard: (num(0), num(1)),
+        by_tier: j.get("by_tier") == &Json::Bool(true),
         deep: j.get("deep") == &Json::Bool(true),
         proptest_cases: j.get("proptest_cases").num() as u64,
         asan_ops: j.get("asan_ops").num() as u64,
