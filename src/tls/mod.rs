@@ -54,7 +54,7 @@
 //! assert_eq!(pool.give_back::<Serialization>(buf), ReturnOutcome::Accepted);
 //! let s = pool.stats();
 //! assert_eq!((s.serialization.pool.hits, s.serialization.pool.pooled), (1, 8));
-//! assert_eq!(s.serialization.cached, 2); // a batch of 2 came to this thread
+//! assert_eq!(s.serialization.cached, 1); // one buffer came to this thread
 //! # Ok::<(), verified_pools::tls::TlsConfigError>(())
 //! ```
 
@@ -62,10 +62,12 @@ mod cache;
 mod config;
 mod depot;
 mod local;
+mod owned;
 mod registry;
 mod stats;
 
 pub use config::{MAX_PER_THREAD, TlsConfig, TlsConfigError};
+pub use owned::OwnedCachedBuf;
 pub use stats::{TlsKindStats, TlsStats};
 
 use core::fmt;
@@ -214,6 +216,15 @@ pub struct TlsPool<V: Variant = Tagged> {
 /// Depot magazines beyond `count / batch`, for partial batches.
 const PARTIAL_MAGAZINES: usize = 16;
 
+/// The behaviour-mutant name: a get keeps every free place it makes in its
+/// own cache (no give-back to `room`). Never active under std.
+pub const HOARD_PLACES: &str = "tls.hoard_places";
+
+/// The behaviour-mutant name: a cache that only receives returns keeps up to
+/// `per_thread` buffers before moving a batch to the depot (the old rule).
+/// Never active under std.
+pub const HOARD_ITEMS: &str = "tls.hoard_items";
+
 fn depot_error(e: CapacityError) -> TlsConfigError {
     TlsConfigError::Pool(match e {
         CapacityError::Zero => ConfigError::ZeroCount,
@@ -221,36 +232,15 @@ fn depot_error(e: CapacityError) -> TlsConfigError {
     })
 }
 
-fn front<K: CachedKind, V: Variant>(
-    pool: &BufferPool<V>,
-    config: &TlsConfig,
-) -> Result<Front<K>, TlsConfigError> {
+fn front<K: CachedKind>(config: &TlsConfig) -> Result<Front<K>, TlsConfigError> {
     let batch = config.batch();
     let count = config.pool.count;
     // Whole batches of the count, plus room for a few partial magazines
     // (a cache given back at thread exit); past those, the loose list.
     let slots = count / batch + count.min(PARTIAL_MAGAZINES);
     let depot = Depot::new(slots, batch).map_err(depot_error)?;
-    // Move whole batches of the pre-allocation into the depot; the remainder
-    // stays on the shelf's free list (the loose list).
-    let loose = pool.shelf::<K>().free_list();
-    let mut moving = Vec::with_capacity(batch);
-    for _ in 0..count / batch {
-        while moving.len() < batch {
-            match loose.pop() {
-                Some(b) => moving.push(b),
-                None => break,
-            }
-        }
-        if moving.len() < batch || !depot.push_batch(&mut moving, batch) {
-            break;
-        }
-    }
-    for b in moving {
-        // Cannot be refused: it just came off this list, which nobody else
-        // can reach yet.
-        let _ = loose.push(b);
-    }
+    // The pre-allocation stays on the shelf's free list (the loose list):
+    // a thread's first get takes one buffer from it, not a batch.
     Ok(Front::new(
         depot,
         config.pool.size_of(K::ID),
@@ -275,9 +265,9 @@ impl<V: Variant> TlsPool<V> {
         config.validate()?;
         let pool = BufferPool::<V>::new(config.pool)?;
         let inner = Inner {
-            serialization: front::<Serialization, V>(&pool, &config)?,
-            compression: front::<Compression, V>(&pool, &config)?,
-            simd: front::<Simd, V>(&pool, &config)?,
+            serialization: front::<Serialization>(&config)?,
+            compression: front::<Compression>(&config)?,
+            simd: front::<Simd>(&config)?,
             pool,
             registry: Registry::new(config.per_thread),
             closed: AtomicBool::new(false),
@@ -472,6 +462,17 @@ impl<V: Variant> TlsPool<V> {
             0
         };
         let in_use = non_negative(raw.in_use());
+        // One slot: every call went through one cache, whose high-water mark
+        // is the pool's. Several: the sum of the caches' marks bounds the
+        // peak from above, and so does every buffer ever made (the
+        // pre-allocation plus every miss, counted from the start, not since
+        // a reset): nothing can be out that was never made.
+        let peak_in_use_exact = inner_slots(&self.inner) <= 1;
+        let peak_in_use = if peak_in_use_exact {
+            peak.max(in_use)
+        } else {
+            peak.min(front.count.saturating_add(raw.misses)).max(in_use)
+        };
         TlsKindStats {
             pool: KindStats {
                 hits: since(raw.hits(), &base.hits),
@@ -489,8 +490,9 @@ impl<V: Variant> TlsPool<V> {
                         .wrapping_sub(raw.hits()),
                 ),
                 in_use,
-                peak_in_use: peak.max(in_use),
+                peak_in_use,
             },
+            peak_in_use_exact,
             cached: non_negative(cached),
             reserved: non_negative(places.wrapping_sub(cached)),
         }
@@ -529,6 +531,11 @@ impl<V: Variant> TlsPool<V> {
     pub fn pool(&self) -> &BufferPool<V> {
         &self.inner.pool
     }
+}
+
+/// Slots ever made in `inner`'s registry.
+fn inner_slots<V: Variant>(inner: &Inner<V>) -> usize {
+    inner.registry.iter().count()
 }
 
 /// Clamps a wrapping difference that should be non-negative to `0..`.
