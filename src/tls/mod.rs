@@ -5,24 +5,60 @@
 //! A [`TlsPool`] is a [`BufferPool`] plus, per kind:
 //!
 //! * a **depot** of full magazines (`depot.rs`): whole batches of
-//!   `⌈per_thread / 2⌉` buffers pushed and popped with one CAS on its list;
+//!   `batch = ⌈per_thread / 2⌉` buffers pushed and popped with one CAS on
+//!   its list;
 //! * **room** (`cache.rs`): the count of free places, which keeps the pool's
 //!   bound exact — at most `count` buffers per kind are pooled, cached or not;
+//! * the **loose list** (the shelf's own free list): the pre-allocation and
+//!   overflow, taken one buffer at a time;
 //! * one **cache per thread** (a slot of the registry, `registry.rs`, found
 //!   through the thread's table, `local.rs`): a stack of at most
 //!   `per_thread` buffers and the places reserved for them.
 //!
-//! A get pops the thread's cache; when it is empty it takes a whole magazine
-//! from the depot (else one buffer from the pool's own free list, else
-//! allocates: a miss). A return pushes into the cache if the cache has a
-//! free place; else it takes up to a batch of places from `room` (one RMW)
-//! — none left means the pool is full — and when the cache is full it first
-//! moves its bottom batch to the depot.
+//! A get pops the thread's cache. An empty cache gives its free places back
+//! to `room`, then takes a whole magazine from the depot, else one buffer
+//! from the loose list (whose place goes straight to `room`), else
+//! allocates (a miss). A get that would leave more than `batch` free places
+//! in the cache gives most of them back. A return pushes into the cache if
+//! it has a free place; else it first moves its bottom batch to the depot
+//! if it holds one, then claims places from `room` — one, doubling up to a
+//! batch while the thread only returns — and none left means the pool is
+//! full.
+//!
+//! # Contract: no spurious misses or refusals, within a stated slack
+//! Per kind, with `batch = ⌈per_thread / 2⌉`:
+//!
+//! * **Bound** (exact): at most `count` buffers are pooled, in the shared
+//!   lists and all caches together, at every instant.
+//! * **Returns**: a return is refused ([`ReturnOutcome::PoolFull`]) only
+//!   when the shared room is empty and the returning thread's cache has no
+//!   free place, i.e. when at least `count − batch × (other threads holding
+//!   a cache)` buffers are pooled: each other cache holds at most `batch`
+//!   free places between its owner's calls (a thread whose cache ran empty
+//!   holds none).
+//! * **Gets**: a get misses only when its own cache, the depot and the
+//!   loose list are empty, i.e. every pooled buffer sits in another
+//!   thread's cache: at most `batch` in the cache of a thread that only
+//!   returns, at most `per_thread` in one that also gets (its own gets
+//!   drain it). A thread's first gets take one buffer each, so threads that
+//!   each use one buffer take one each.
+//! * **Cost**: a thread that holds at most `batch` buffers at a time gets
+//!   and returns with no atomic read-modify-write. A thread that only gets
+//!   or only returns (a hand-off) pays a few atomics per batch: a depot
+//!   pop or push and one `room` update.
+//! * With one thread every outcome (hit, miss, accepted, pool full, and
+//!   which buffer comes back) is the plain pool's.
+//!
+//! In a hand-off (one thread gets, another returns), the two caches hold at
+//! most a batch each, so with `count ≥ in flight + 2 × batch` every get
+//! hits and no return is refused once the first batch has gone round
+//! (`tests/tls_threads.rs` measures it; `proofs/spin/tls.pml` checks the
+//! rules in every interleaving of a small configuration).
 //!
 //! # Invariants (details in each file)
-//! 1. Places: `room + Σ cache places + depot + loose = count`, so at most
-//!    `count` buffers of a kind are pooled; with one thread every outcome
-//!    (hit, miss, accepted, pool full) is the plain pool's.
+//! 1. Places: `room + Σ cache places + depot + loose = count` (plus those
+//!    in one thread's hands mid-call), so at most `count` buffers of a kind
+//!    are pooled.
 //! 2. Every buffer has exactly one owner: a cache, the depot, the loose list
 //!    or one caller. A cache is touched only by the thread owning its slot.
 //! 3. Memory: besides the pooled buffers (≤ `count` per kind), a slot per
@@ -406,7 +442,9 @@ impl<V: Variant> TlsPool<V> {
 
     /// Gives this thread's cache back to the pool now (as thread exit
     /// does): its buffers go to the depot, its free places to the shared
-    /// room. The next call from this thread registers again.
+    /// room. The next call from this thread registers again. A thread that
+    /// stops using the pool for a while can call it so that its cached
+    /// buffers serve other threads meanwhile.
     pub fn flush_local(&self) {
         local::release(self.key());
     }
