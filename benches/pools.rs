@@ -297,30 +297,51 @@ fn pools(c: &mut Criterion) {
 // threads at once.
 // ---------------------------------------------------------------------------
 
-/// Buffers in flight between the producer and the consumer.
+/// Buffers in flight between the producer and the consumer (the queue).
 const HAND_OFF_DEPTH: usize = 16;
 
 /// Runs `iters` buffers from this thread (`produce`) to a consumer thread
-/// (`consume`) through a `HAND_OFF_DEPTH`-deep channel; returns the wall
-/// time until the consumer has taken the last one.
+/// (`consume`) through a `HAND_OFF_DEPTH`-deep bounded queue (both sides
+/// spin, then yield, rather than park: a parking channel's wake-ups would
+/// be most of what is measured); returns the wall time until the consumer
+/// has taken the last one.
 fn hand_off<T: Send>(
     iters: u64,
     produce: impl Fn() -> T,
     consume: impl Fn(T) + Sync,
 ) -> std::time::Duration {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<T>(HAND_OFF_DEPTH);
+    let queue = ArrayQueue::<T>::new(HAND_OFF_DEPTH);
+    let wait = |spins: &mut u32| {
+        *spins += 1;
+        if *spins < 64 {
+            std::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
+        }
+    };
     std::thread::scope(|scope| {
-        let consume = &consume;
+        let (queue, consume) = (&queue, &consume);
         let consumer = scope.spawn(move || {
-            for item in rx {
+            for _ in 0..iters {
+                let mut spins = 0;
+                let item = loop {
+                    match queue.pop() {
+                        Some(item) => break item,
+                        None => wait(&mut spins),
+                    }
+                };
                 consume(item);
             }
         });
         let start = std::time::Instant::now();
         for _ in 0..iters {
-            tx.send(produce()).expect("consumer alive");
+            let mut item = produce();
+            let mut spins = 0;
+            while let Err(back) = queue.push(item) {
+                item = back;
+                wait(&mut spins);
+            }
         }
-        drop(tx);
         consumer.join().expect("consumer panicked");
         start.elapsed()
     })
