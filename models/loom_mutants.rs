@@ -26,6 +26,7 @@ use support::loom_run::must_fail;
 use verified_pools::ring::{FIFO_RELEASE, LIVE_OVERWRITE};
 use verified_pools::sync::Track;
 use verified_pools::sync::node::USE_AFTER_FREE;
+use verified_pools::tls::{HOARD_ITEMS, HOARD_PLACES};
 use verified_pools::{EpochStack, PointerNodeStack, TaggedStack};
 
 type Item = Track<usize>;
@@ -43,6 +44,8 @@ const SYMPTOMS: &[&str] = &[
     "twice",
     "wrote to",
     "hits + misses",
+    "hoards",
+    "spurious pool full",
 ];
 
 /// One mutant: the site weakened, the evidence row, and the model that must fail.
@@ -107,12 +110,19 @@ const ORDERING_MUTANTS: &[Mutant] = &[
     ),
 ];
 
+fn tls_hand_off_get_here() {
+    tls_scenarios::hand_off_get_here(3)
+}
+fn tls_hand_off_return_here() {
+    tls_scenarios::hand_off_return_here(3)
+}
+
 /// Behaviour switches (`sync::mutation::is_active`).
-const BEHAVIOUR_MUTANTS: &[Mutant] = &[mutant(
-    FIFO_RELEASE,
-    "ring",
-    ring_scenarios::out_of_order_wrap,
-)];
+const BEHAVIOUR_MUTANTS: &[Mutant] = &[
+    mutant(FIFO_RELEASE, "ring", ring_scenarios::out_of_order_wrap),
+    mutant(HOARD_PLACES, "tls", tls_hand_off_get_here),
+    mutant(HOARD_ITEMS, "tls", tls_hand_off_return_here),
+];
 
 /// Every `ord(<Ordering>, "<site>")` call in `src/`.
 fn sites_in_source() -> BTreeSet<String> {

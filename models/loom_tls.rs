@@ -46,3 +46,21 @@ fn tls_drop_pool_while_cached() {
         scenarios::drop_pool_while_cached,
     );
 }
+
+/// Hand-off: this thread gets three buffers, two workers return them
+/// concurrently; no refusal beyond the stated slack, none at quiescence.
+#[test]
+fn tls_hand_off_get_here() {
+    must_pass("tls", "hand_off_get_here_count3", || {
+        scenarios::hand_off_get_here(3)
+    });
+}
+
+/// Hand-off: two workers get concurrently, this thread returns everything;
+/// no return refused, no more than a batch hoarded.
+#[test]
+fn tls_hand_off_return_here() {
+    must_pass("tls", "hand_off_return_here_count3", || {
+        scenarios::hand_off_return_here(3)
+    });
+}

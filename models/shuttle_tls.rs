@@ -41,3 +41,17 @@ fn tls_drop_pool_while_cached() {
         scenarios::drop_pool_while_cached,
     );
 }
+
+#[test]
+fn tls_hand_off_get_here() {
+    must_pass("tls", "hand_off_get_here_count3", || {
+        scenarios::hand_off_get_here(3)
+    });
+}
+
+#[test]
+fn tls_hand_off_return_here() {
+    must_pass("tls", "hand_off_return_here_count3", || {
+        scenarios::hand_off_return_here(3)
+    });
+}

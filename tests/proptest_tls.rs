@@ -133,6 +133,13 @@ impl<V: Variant> Front for TlsPool<V> {
                 s.cached + s.reserved <= per_thread,
                 "a cache beyond its capacity: {s:?}"
             );
+            // The contract's slack: between calls a cache holds at most a
+            // batch of free places.
+            assert!(
+                s.reserved <= per_thread.div_ceil(2),
+                "a cache hoards free places: {s:?}"
+            );
+            assert!(s.peak_in_use_exact, "one slot: the peak is exact");
         }
     }
 }
@@ -152,4 +159,146 @@ prop_state_machine! {
 
     #[test]
     fn tls_pointer_node_matches_pool_reference(sequential 1..48 => PoolTest<PointerNodeTls>);
+}
+
+/// The front's contract with two threads, each step made at quiescence:
+/// this thread (A) and a worker (B) get buffers, return any held buffer
+/// whoever got it (the hand-off), and flush. Before every step the stats
+/// are exact (the worker answered the previous step), so each outcome can be
+/// judged against the contract of `src/tls/mod.rs`:
+/// * the bound: never more than `count` pooled;
+/// * a refused return: the returner has no free place and the shared room
+///   is empty, so every free place is the other cache's: `count − pooled ≤
+///   reserved ≤ batch`;
+/// * a miss: every pooled buffer is in the other thread's cache (`pooled ≤
+///   cached`).
+mod two_threads {
+    use std::sync::mpsc;
+
+    use proptest::prelude::*;
+    use verified_pools::pool::{PoolConfig, ReturnOutcome, Serialization, Tagged};
+    use verified_pools::tls::{TlsConfig, TlsKindStats, TlsPool};
+
+    #[derive(Debug, Clone, Copy)]
+    enum Op {
+        Get { on_b: bool },
+        Return { on_b: bool, which: usize },
+        Flush { on_b: bool },
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => any::<bool>().prop_map(|on_b| Op::Get { on_b }),
+            4 => (any::<bool>(), any::<usize>()).prop_map(|(on_b, which)| Op::Return { on_b, which }),
+            1 => any::<bool>().prop_map(|on_b| Op::Flush { on_b }),
+        ]
+    }
+
+    enum Cmd {
+        Get,
+        Return(Vec<u8>),
+        Flush,
+    }
+
+    enum Reply {
+        Got(Vec<u8>, bool),
+        Returned(ReturnOutcome),
+        Flushed,
+    }
+
+    /// One step on `pool` from the calling thread; the bool says whether a
+    /// get missed (read from this thread's own exact totals).
+    fn step(pool: &TlsPool<Tagged>, cmd: Cmd) -> Reply {
+        match cmd {
+            Cmd::Get => {
+                let before = pool.stats().serialization.pool.misses;
+                let b = pool.get::<Serialization>();
+                let missed = pool.stats().serialization.pool.misses > before;
+                Reply::Got(b, missed)
+            }
+            Cmd::Return(b) => Reply::Returned(pool.give_back::<Serialization>(b)),
+            Cmd::Flush => {
+                pool.flush_local();
+                Reply::Flushed
+            }
+        }
+    }
+
+    fn check(count: usize, batch: usize, before: &TlsKindStats, reply: &Reply) {
+        match reply {
+            Reply::Returned(ReturnOutcome::PoolFull) => {
+                let free = count - before.pool.pooled;
+                assert!(
+                    free <= before.reserved && before.reserved <= batch,
+                    "spurious pool full: {free} places free, the other cache held {}: {before:?}",
+                    before.reserved
+                );
+            }
+            Reply::Got(_, true) => assert!(
+                before.pool.pooled <= before.cached,
+                "spurious miss: {} pooled, only {} in caches: {before:?}",
+                before.pool.pooled,
+                before.cached
+            ),
+            _ => {}
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(300)
+        ))]
+
+        #[test]
+        fn hand_off_keeps_the_contract(
+            (count, per_thread) in (1usize..8).prop_flat_map(|c| (Just(c), 1..=c)),
+            ops in proptest::collection::vec(op(), 1..60),
+        ) {
+            let config = TlsConfig {
+                pool: PoolConfig { count, serialization_size: 16, compression_size: 16, simd_len: 4 },
+                per_thread,
+            };
+            let batch = config.batch();
+            let pool = std::sync::Arc::new(TlsPool::<Tagged>::new(config).unwrap());
+            let (to_b, b_rx) = mpsc::channel::<Cmd>();
+            let (b_tx, from_b) = mpsc::channel::<Reply>();
+            let worker = {
+                let pool = std::sync::Arc::clone(&pool);
+                std::thread::spawn(move || {
+                    for cmd in b_rx {
+                        b_tx.send(step(&pool, cmd)).unwrap();
+                    }
+                })
+            };
+            let mut held: Vec<Vec<u8>> = Vec::new();
+            for op in ops {
+                let before = pool.stats().serialization;
+                let (on_b, cmd) = match op {
+                    Op::Get { on_b } => (on_b, Cmd::Get),
+                    Op::Return { on_b, which } => {
+                        if held.is_empty() {
+                            continue;
+                        }
+                        (on_b, Cmd::Return(held.swap_remove(which % held.len())))
+                    }
+                    Op::Flush { on_b } => (on_b, Cmd::Flush),
+                };
+                let reply = if on_b {
+                    to_b.send(cmd).unwrap();
+                    from_b.recv().unwrap()
+                } else {
+                    step(&pool, cmd)
+                };
+                check(count, batch, &before, &reply);
+                if let Reply::Got(b, _) = reply {
+                    held.push(b);
+                }
+                let after = pool.stats().serialization;
+                prop_assert!(after.pool.pooled <= count, "bound exceeded: {:?}", after);
+                prop_assert!(after.reserved <= 2 * batch, "hoarded places: {:?}", after);
+            }
+            drop(to_b);
+            worker.join().unwrap();
+        }
+    }
 }

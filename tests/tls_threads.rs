@@ -4,10 +4,13 @@
 #[path = "../models/scenarios/tls.rs"]
 mod scenarios;
 
+use std::sync::{Arc, Barrier, mpsc};
 use std::time::Instant;
 
-use verified_pools::pool::{BufferPool, PoolConfig, ReturnOutcome, Serialization, Tagged};
-use verified_pools::tls::{MAX_PER_THREAD, TlsConfig, TlsConfigError, TlsPool};
+use verified_pools::pool::{
+    BufferPool, KindStats, PoolConfig, ReturnOutcome, Serialization, Tagged,
+};
+use verified_pools::tls::{MAX_PER_THREAD, TlsConfig, TlsConfigError, TlsKindStats, TlsPool};
 
 #[test]
 fn scenarios_on_std_threads() {
@@ -16,6 +19,8 @@ fn scenarios_on_std_threads() {
         scenarios::exit_with_full_cache(3);
         scenarios::slot_reuse();
         scenarios::drop_pool_while_cached();
+        scenarios::hand_off_get_here(3);
+        scenarios::hand_off_return_here(3);
     }
 }
 
@@ -62,8 +67,9 @@ fn bad_configs_are_typed_errors() {
     ));
 }
 
-/// Many threads returning more than the bound: pooled never exceeds count,
-/// and everything is conserved once they exit.
+/// Many threads returning more than the bound: once they have exited,
+/// pooled never exceeds count and everything is conserved. (Figures read
+/// while the workers run are not exact, so nothing is asserted then.)
 #[test]
 fn bound_is_exact_across_threads() {
     let count = 16;
@@ -76,7 +82,7 @@ fn bound_is_exact_across_threads() {
         },
         per_thread: 4,
     };
-    let pool = std::sync::Arc::new(TlsPool::<Tagged>::new(config).unwrap());
+    let pool = Arc::new(TlsPool::<Tagged>::new(config).unwrap());
     // `spawn` + `join`, not `thread::scope`: a scope may return as soon as
     // each closure has finished, before the threads' thread-local
     // destructors (which give the caches back) have run; `join` waits for
@@ -92,7 +98,6 @@ fn bound_is_exact_across_threads() {
                     for b in held {
                         pool.give_back::<Serialization>(b);
                     }
-                    assert!(pool.stats().serialization.pool.pooled <= count);
                 }
             })
         })
@@ -104,6 +109,7 @@ fn bound_is_exact_across_threads() {
     assert_eq!(s.threads, 0, "every worker gave its slot back");
     let k = s.serialization;
     assert_eq!(k.cached, 0, "exited threads keep nothing cached");
+    assert_eq!(k.reserved, 0, "exited threads keep no places");
     assert_eq!(k.pool.in_use, 0);
     assert!(k.pool.pooled <= count);
     assert_eq!(
@@ -111,6 +117,257 @@ fn bound_is_exact_across_threads() {
         count + k.pool.misses
     );
     assert!(s.slots <= 8);
+    assert!(!k.peak_in_use_exact, "eight caches: the peak is a bound");
+    assert!(k.pool.peak_in_use <= count + k.pool.misses);
+}
+
+/// One kind's figures between two quiescent points.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    hits: usize,
+    misses: usize,
+    full: usize,
+    accepted: usize,
+}
+
+fn window(before: &TlsKindStats, after: &TlsKindStats) -> Window {
+    Window {
+        hits: after.pool.hits - before.pool.hits,
+        misses: after.pool.misses - before.pool.misses,
+        full: after.pool.rejected_pool_full - before.pool.rejected_pool_full,
+        accepted: after.pool.returns_accepted - before.pool.returns_accepted,
+    }
+}
+
+/// The hand-off: this thread gets, a second thread returns every
+/// buffer, through a `depth`-deep channel. Returns the figures of the
+/// `measured` buffers sent after `warm` warm-up ones.
+fn hand_off(count: usize, per_thread: usize, depth: usize, warm: usize, measured: usize) -> Window {
+    let pool = Arc::new(
+        TlsPool::<Tagged>::new(TlsConfig {
+            pool: PoolConfig {
+                count,
+                ..PoolConfig::default()
+            },
+            per_thread,
+        })
+        .unwrap(),
+    );
+    // `None` asks the consumer to acknowledge: every buffer sent before it
+    // has been returned, and the ack orders those returns before our reads.
+    let (tx, rx) = mpsc::sync_channel::<Option<Vec<u8>>>(depth);
+    let (ack_tx, ack_rx) = mpsc::channel::<()>();
+    let consumer = {
+        let pool = Arc::clone(&pool);
+        std::thread::spawn(move || {
+            for msg in rx {
+                match msg {
+                    Some(b) => {
+                        pool.give_back::<Serialization>(b);
+                    }
+                    None => ack_tx.send(()).unwrap(),
+                }
+            }
+        })
+    };
+    let quiesce = || {
+        tx.send(None).unwrap();
+        ack_rx.recv().unwrap();
+        pool.stats().serialization
+    };
+    for _ in 0..warm {
+        tx.send(Some(pool.get::<Serialization>())).unwrap();
+    }
+    let before = quiesce();
+    for _ in 0..measured {
+        tx.send(Some(pool.get::<Serialization>())).unwrap();
+    }
+    let after = quiesce();
+    assert!(after.pool.pooled <= count, "bound exceeded: {after:?}");
+    assert!(
+        after.reserved <= per_thread.div_ceil(2) * 2,
+        "two threads hold more than a batch of free places each: {after:?}"
+    );
+    drop(tx);
+    consumer.join().expect("consumer panicked");
+    window(&before, &after)
+}
+
+/// The first reproduction: `count = 64, per_thread = 32`, a 16-deep
+/// channel. Once warm, at least 99% hits and no return refused.
+#[test]
+fn hand_off_hits_and_is_never_full_once_warm() {
+    let w = hand_off(64, 32, 16, 2_000, 100_000);
+    println!("hand-off count=64 per_thread=32 depth=16: {w:?}");
+    assert_eq!(w.hits + w.misses, 100_000);
+    assert_eq!(w.accepted + w.full, 100_000);
+    assert!(w.hits * 100 >= 99 * 100_000, "hit rate below 99%: {w:?}");
+    assert_eq!(w.full, 0, "a return was refused while warm: {w:?}");
+}
+
+/// The same with other shapes: one buffer in flight, small batches, a deep
+/// channel. Each of the two caches holds at most a batch, so whenever
+/// `count ≥ depth + 2 + 2 × batch` the buffers in flight and in the caches
+/// leave the depot something for every refill.
+#[test]
+fn hand_off_other_shapes() {
+    for (count, per_thread, depth) in [(64, 32, 1), (32, 8, 16), (16, 4, 8), (256, 32, 64)] {
+        let w = hand_off(count, per_thread, depth, 2_000, 20_000);
+        println!("hand-off count={count} per_thread={per_thread} depth={depth}: {w:?}");
+        assert!(w.hits * 100 >= 99 * 20_000, "hit rate below 99%: {w:?}");
+        assert_eq!(w.full, 0, "a return was refused while warm: {w:?}");
+    }
+}
+
+/// The example: buffers taken on one thread and returned on another
+/// while the pool holds none: every return but those whose places the
+/// taker's cache still holds (at most a batch) is accepted.
+#[test]
+fn buffers_taken_here_are_accepted_there() {
+    let config = TlsConfig {
+        pool: PoolConfig {
+            count: 8,
+            ..PoolConfig::default()
+        },
+        per_thread: 8,
+    };
+    let pool = Arc::new(TlsPool::<Tagged>::new(config).unwrap());
+    let taken: Vec<_> = (0..8).map(|_| pool.get::<Serialization>()).collect();
+    let worker = {
+        let pool = Arc::clone(&pool);
+        std::thread::spawn(move || {
+            taken
+                .into_iter()
+                .map(|b| pool.give_back::<Serialization>(b))
+                .filter(|o| *o == ReturnOutcome::Accepted)
+                .count()
+        })
+    };
+    let accepted = worker.join().unwrap();
+    let s = pool.stats().serialization;
+    println!("8 taken here, returned there: accepted {accepted}, {s:?}");
+    // Each get took one buffer from the loose list, whose place stayed in
+    // the shared room: the other thread finds all eight.
+    assert_eq!(accepted, 8, "{s:?}");
+    assert_eq!(s.pool.pooled, accepted);
+}
+
+/// The second reproduction: 500 threads alive at once, one buffer
+/// each per round, `count = 256, per_thread = 32`. Every round the front
+/// hits as often as the plain pool: a thread's first get takes one buffer,
+/// not a batch, so no thread hoards what the others need.
+#[test]
+fn many_threads_hit_like_the_plain_pool() {
+    const THREADS: usize = 500;
+    const ROUNDS: usize = 4;
+    let config = TlsConfig {
+        pool: PoolConfig {
+            count: 256,
+            ..PoolConfig::default()
+        },
+        per_thread: 32,
+    };
+    let tls = Arc::new(TlsPool::<Tagged>::new(config).unwrap());
+    let plain = Arc::new(BufferPool::<Tagged>::new(config.pool).unwrap());
+    let barrier = Arc::new(Barrier::new(THREADS + 1));
+    let workers: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let (tls, plain, barrier) = (tls.clone(), plain.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                for _ in 0..ROUNDS {
+                    let b = tls.get::<Serialization>();
+                    let p = plain.get::<Serialization>();
+                    barrier.wait(); // all hold one of each
+                    tls.give_back::<Serialization>(b);
+                    plain.give_back::<Serialization>(p);
+                    barrier.wait(); // all returned: the main thread reads
+                    barrier.wait(); // the main thread has read
+                }
+            })
+        })
+        .collect();
+    // Zero, not a first reading: the workers start getting at once.
+    let (mut tls_before, mut plain_before) = (TlsKindStats::default(), KindStats::default());
+    for round in 0..ROUNDS {
+        barrier.wait();
+        barrier.wait();
+        let (t, p) = (tls.stats().serialization, plain.stats().serialization);
+        let w = window(&tls_before, &t);
+        let plain_hits = p.hits - plain_before.hits;
+        let plain_full = p.rejected_pool_full - plain_before.rejected_pool_full;
+        println!("round {round}: front {w:?}; plain hits {plain_hits}, full {plain_full}");
+        assert_eq!(plain_hits, 256);
+        assert!(
+            w.hits >= plain_hits,
+            "round {round}: front {w:?}, plain {plain_hits} hits"
+        );
+        assert!(
+            w.full <= plain_full,
+            "round {round}: front {w:?}, plain {plain_full} full"
+        );
+        assert!(t.pool.pooled <= 256);
+        (tls_before, plain_before) = (t, p);
+        barrier.wait();
+    }
+    for w in workers {
+        w.join().unwrap();
+    }
+}
+
+/// Short-lived threads, one buffer each, exiting with it cached: the next
+/// threads find the exited ones' buffers.
+#[test]
+fn short_lived_threads_reuse_exited_caches() {
+    let config = TlsConfig {
+        pool: PoolConfig {
+            count: 64,
+            ..PoolConfig::default()
+        },
+        per_thread: 32,
+    };
+    let pool = Arc::new(TlsPool::<Tagged>::new(config).unwrap());
+    for _ in 0..10 {
+        let threads: Vec<_> = (0..64)
+            .map(|_| {
+                let pool = Arc::clone(&pool);
+                std::thread::spawn(move || {
+                    let b = pool.get::<Serialization>();
+                    pool.give_back::<Serialization>(b)
+                })
+            })
+            .collect();
+        for t in threads {
+            assert_eq!(t.join().unwrap(), ReturnOutcome::Accepted);
+        }
+    }
+    let s = pool.stats().serialization;
+    assert_eq!(s.pool.misses, 0, "{s:?}");
+    assert_eq!((s.pool.pooled, s.cached, s.reserved), (64, 0, 0));
+}
+
+/// An owned guard moves into another thread and goes back there.
+#[test]
+fn owned_guards_cross_threads() {
+    let pool = Arc::new(TlsPool::<Tagged>::new(TlsConfig::default()).unwrap());
+    let guards: Vec<_> = (0..8)
+        .map(|i| {
+            let mut g = pool.guard_owned::<Serialization>();
+            g.push(i);
+            g
+        })
+        .collect();
+    let worker = std::thread::spawn(move || {
+        for (i, g) in guards.into_iter().enumerate() {
+            assert_eq!(&g[..], [i as u8]);
+        }
+    });
+    worker.join().unwrap();
+    let s = pool.stats().serialization;
+    assert_eq!((s.pool.hits, s.pool.in_use), (8, 0));
+    assert!(s.pool.returns_accepted >= 7, "{s:?}");
+    let kept = pool.guard_owned::<Serialization>().into_inner();
+    assert_eq!(pool.stats().serialization.pool.taken_out, 1);
+    drop(kept);
 }
 
 /// Rough ns per get + return pair, cached front vs plain pool, same run.

@@ -5,7 +5,9 @@
 //!
 //! Workers mark every buffer they hold with their id and check the mark
 //! before letting go (two holders of one buffer would see each other's
-//! mark). Buffers cross threads: the main thread hands one to a worker that
+//! mark). The two hand-off scenarios (got on one thread, returned on
+//! another) check the front's no-spurious-full and no-hoarding rules at
+//! quiescence. Buffers cross threads: the main thread hands one to a worker that
 //! returns it into its own cache, and batches flushed by one thread's cache
 //! are refilled by another's. Workers exit with their caches full, so their
 //! thread-local destructors must give the buffers back. At quiescence the
@@ -169,6 +171,139 @@ pub fn exit_with_full_cache(count: usize) {
     total.add(a.join().expect("worker a panicked"));
     total.add(b.join().expect("worker b panicked"));
     check_quiescent(&pool, total, count);
+}
+
+/// Returns every buffer in `buffers` (marked 9) through this thread.
+fn return_all(pool: &TlsPool, buffers: Vec<Vec<u8>>, t: &mut Tally) {
+    for b in buffers {
+        check(&b, 9);
+        t.note(pool.give_back::<Serialization>(b));
+    }
+}
+
+/// The no-spurious-full rule after a hand-off, at quiescence: every
+/// refused return is matched by a free place some other cache still holds
+/// (here only this thread's), and no cache holds more than a batch (`tiny`:
+/// one) of free places.
+fn check_refusals_within_slack(pool: &TlsPool, full: usize) {
+    let s = pool.stats().serialization;
+    assert!(
+        s.reserved <= 1,
+        "the getter's cache hoards {} free places (batch 1): {s:?}",
+        s.reserved
+    );
+    assert!(
+        s.pool.rejected_pool_full == full && full <= s.reserved,
+        "spurious pool full: {full} returns refused while only {} places were held elsewhere: {s:?}",
+        s.reserved
+    );
+}
+
+/// Hand-off, got here, returned there: this thread gets every buffer, two
+/// workers return them concurrently (one two, one one). Refusals must be
+/// within the stated slack (the free places this thread's cache may hold),
+/// which with single refills from the loose list is none.
+pub fn hand_off_get_here(count: usize) {
+    let pool = Arc::new(TlsPool::<Tagged>::new(tiny(count)).expect("tiny config is valid"));
+    let mut main = Tally::default();
+    let mut got: Vec<Vec<u8>> = (0..count)
+        .map(|_| {
+            main.gets += 1;
+            let mut b = pool.get::<Serialization>();
+            mark(&mut b, 9);
+            b
+        })
+        .collect();
+    let second = got.split_off(count.min(2));
+    let spawn = |buffers: Vec<Vec<u8>>| {
+        let pool = Arc::clone(&pool);
+        thread::spawn(move || {
+            let mut t = Tally::default();
+            return_all(&pool, buffers, &mut t);
+            // See `hold_and_return`: loom needs the explicit give-back.
+            #[cfg(loom)]
+            pool.flush_local();
+            t
+        })
+    };
+    let (a, b) = (spawn(got), spawn(second));
+    let mut total = main;
+    total.add(a.join().expect("worker a panicked"));
+    total.add(b.join().expect("worker b panicked"));
+    check_refusals_within_slack(&pool, total.full);
+    check_quiescent(&pool, total, count);
+    check_no_spurious_full(&pool, count);
+}
+
+/// Hand-off, got there, returned here: two workers get buffers
+/// concurrently and hand them to this thread, which returns them all. With
+/// the workers gone, every place is free: no return may be refused, and this
+/// thread, which only returned, holds at most a batch (one) of buffers.
+pub fn hand_off_return_here(count: usize) {
+    let pool = Arc::new(TlsPool::<Tagged>::new(tiny(count)).expect("tiny config is valid"));
+    let spawn = |n: usize, id: u8| {
+        let pool = Arc::clone(&pool);
+        thread::spawn(move || {
+            let mut t = Tally::default();
+            let got: Vec<Vec<u8>> = (0..n)
+                .map(|_| {
+                    t.gets += 1;
+                    let mut b = pool.get::<Serialization>();
+                    mark(&mut b, id);
+                    b
+                })
+                .collect();
+            #[cfg(loom)]
+            pool.flush_local();
+            (t, got)
+        })
+    };
+    let (a, b) = (spawn(count.min(2), 1), spawn(count - count.min(2), 2));
+    let (ta, got_a) = a.join().expect("worker a panicked");
+    let (tb, got_b) = b.join().expect("worker b panicked");
+    let mut total = Tally::default();
+    total.add(ta);
+    total.add(tb);
+    let handed = got_a
+        .into_iter()
+        .map(|b| (b, 1))
+        .chain(got_b.into_iter().map(|b| (b, 2)));
+    for (b, id) in handed {
+        check(&b, id);
+        total.note(pool.give_back::<Serialization>(b));
+    }
+    let s = pool.stats().serialization;
+    assert_eq!(
+        s.pool.rejected_pool_full, 0,
+        "spurious pool full: a return refused with every place free: {s:?}"
+    );
+    assert!(
+        s.cached <= 1,
+        "a thread that only returns hoards {} buffers (batch 1): {s:?}",
+        s.cached
+    );
+    check_quiescent(&pool, total, count);
+    check_no_spurious_full(&pool, count);
+}
+
+/// At quiescence with this thread the only user: it can return `count`
+/// buffers (fresh ones: the pool was just drained) and the next is refused.
+fn check_no_spurious_full(pool: &TlsPool, count: usize) {
+    let pooled = pool.stats().serialization.pool.pooled;
+    for i in pooled..count {
+        let outcome = pool.give_back::<Serialization>(Vec::with_capacity(8));
+        assert_eq!(
+            outcome,
+            ReturnOutcome::Accepted,
+            "spurious pool full: return {} of {count} refused at quiescence",
+            i + 1
+        );
+    }
+    assert_eq!(
+        pool.give_back::<Serialization>(Vec::with_capacity(8)),
+        ReturnOutcome::PoolFull,
+        "bound exceeded: a return beyond count accepted"
+    );
 }
 
 /// A worker registers, caches and exits; a second worker starting after it

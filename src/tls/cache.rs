@@ -24,6 +24,33 @@
 //!    holds more than `places ≤ per_thread` (teardown, which frees it,
 //!    sets `places` to 0 with it), so a push after the check `len <
 //!    places` needs no capacity check.
+//! 5. No hoarding of places: between the owner's calls a cache holds at most
+//!    `batch` free places (`places − items.len() ≤ batch`); an empty cache
+//!    that refills first gives all its free places back to `room`, and a
+//!    buffer refilled alone from the loose list leaves its place there. A
+//!    get that would leave more than `batch` gives all but `batch / 2` back
+//!    (one RMW, at most once per `batch / 2 + 1` gets); a return takes at
+//!    most `batch` from `room`, and only when it has no free place.
+//! 6. No hoarding of buffers by a thread that only returns: a return that
+//!    finds no free place first moves the cache's bottom `batch` buffers to
+//!    the depot if it holds at least `batch`, and claims (invariant 8) stop
+//!    at the next multiple of `batch`, so such a cache holds at most `batch`
+//!    buffers. (A thread that also gets may hold up to `per_thread`: its
+//!    own gets drain it.)
+//! 7. `low = places.saturating_sub(batch)`: `get` leaves the hot path iff
+//!    `items.len() ≤ low`, i.e. the cache is empty or the pop would leave
+//!    more than `batch` free places (invariant 5).
+//! 8. No hoarding of places by claims: a claim from `room` asks for one
+//!    place, doubling (up to `batch`) only while the owner makes no get
+//!    between its claims, so threads that each return one buffer take one
+//!    place each, and a thread that only returns claims a batch at a time.
+//!
+//! # The contract these give (stated in `mod.rs`)
+//! A return is refused only when `room` is empty and its own cache has no
+//! free place: every free place is then in another thread's cache (≤
+//! `batch` each, invariant 5) or in transit. A get misses only when its own
+//! cache, the depot and the loose list are empty: every pooled buffer is
+//! then in another thread's cache.
 //!
 //! # Linearization points
 //! * get from the cache / return into a free cached place: the owner's own
@@ -32,8 +59,8 @@
 //! * get refilled from the depot: the depot pop's CAS; from the loose list:
 //!   its pop; a miss: the loose pop that finds the list empty.
 //! * return needing a place: the `room` CAS that grants it (accepted) or the
-//!   load that finds `room == 0` (pool full); a flush before it linearizes at
-//!   the depot push's CAS.
+//!   load that finds `room == 0` (pool full); a move to the depot before it
+//!   linearizes at the depot push's CAS.
 //! * window rejections: none needed (decided from the buffer alone).
 //!
 //! Counters are owner-written atomics (a `Relaxed` load and store of the
@@ -43,10 +70,12 @@
 
 use crate::pool::{BufferKind, ReturnOutcome};
 use crate::stack::FreeList;
+use crate::sync::mutation::is_active;
 use crate::sync::{AtomicUsize, Backoff, Ordering::Relaxed, UnsafeCell};
 use crossbeam_utils::CachePadded;
 
 use super::depot::Depot;
+use super::{HOARD_ITEMS, HOARD_PLACES};
 
 /// Running totals of one cache (owner's copy) or their sum (a snapshot).
 #[derive(Debug, Clone, Copy, Default)]
@@ -108,6 +137,12 @@ impl Counts {
 struct Local<T> {
     items: Vec<T>,
     places: usize,
+    /// `places.saturating_sub(batch)` (invariant 7).
+    low: usize,
+    /// Places the last claim from `room` asked for (invariant 8).
+    claim: usize,
+    /// The owner's `gets` total at the last claim.
+    gets_at_claim: usize,
 }
 
 /// The owner's running totals, for `stats()`. Only the owner writes them
@@ -179,6 +214,9 @@ impl<K: BufferKind> KindCache<K> {
             local: UnsafeCell::new(Local {
                 items: Vec::with_capacity(per_thread),
                 places: 0,
+                low: 0,
+                claim: 0,
+                gets_at_claim: 0,
             }),
             public: Published::default(),
         }
@@ -268,6 +306,8 @@ pub struct Front<K: BufferKind> {
     accept_max: usize,
     pub(crate) count: usize,
     per_thread: usize,
+    /// Buffers and places moved per exchange (`⌈per_thread / 2⌉`).
+    batch: usize,
     pub(crate) base: Baseline,
 }
 
@@ -278,6 +318,8 @@ impl<K: BufferKind> Front<K> {
         count: usize,
         per_thread: usize,
     ) -> Self {
+        let batch = depot.batch();
+        debug_assert!(batch >= 1 && batch <= per_thread);
         Self {
             depot,
             room: CachePadded::new(AtomicUsize::new(0)),
@@ -286,6 +328,7 @@ impl<K: BufferKind> Front<K> {
             accept_max: size.saturating_mul(2),
             count,
             per_thread,
+            batch,
             base: Baseline::default(),
         }
     }
@@ -323,12 +366,21 @@ impl<K: BufferKind> Front<K> {
         }
     }
 
+    /// Sets the cache's places (and `low`, invariant 7) and publishes them.
+    fn set_places(&self, l: &mut Local<K::Buffer>, public: &Published, places: usize) {
+        l.places = places;
+        l.low = places.saturating_sub(self.batch);
+        // Relaxed: statistics only; the owner is the only writer.
+        public.places.store(places, Relaxed);
+    }
+
     /// A cleared buffer for the owner of `cache`.
     ///
-    /// The hot path is a pop from the owner's `items`, a clear, one owner
-    /// store of the `gets` total and a compare of `gets − returned` (this
-    /// cache's `in_use`) with the cache's peak. The
-    /// cold path (`refill_or_miss`) leaves a buffer in `items` rather than
+    /// The hot path is one compare (`items.len() ≤ low`: empty, or the pop
+    /// would leave more than `batch` free places), a pop from the owner's
+    /// `items`, a clear, one owner store of the `gets` total and a compare
+    /// of `gets − returned` (this cache's `in_use`) with the cache's peak.
+    /// The cold path (`get_cold`) leaves a buffer in `items` rather than
     /// returning one, so the buffer is never written through a return slot
     /// on the hot path (which would cost a store-forwarding stall per get).
     ///
@@ -344,11 +396,11 @@ impl<K: BufferKind> Front<K> {
         // SAFETY: forwarded from the caller.
         unsafe {
             cache.with_local(|l| {
-                if l.items.is_empty() {
-                    self.refill_or_miss(l, public, loose);
+                if l.items.len() <= l.low {
+                    self.get_cold(l, public, loose);
                 }
                 let Some(mut buffer) = l.items.pop() else {
-                    unreachable!("refill_or_miss leaves a buffer in the cache")
+                    unreachable!("get_cold leaves a buffer in the cache")
                 };
                 K::reset(&mut buffer);
                 let gets = bump!(public, gets);
@@ -363,11 +415,37 @@ impl<K: BufferKind> Front<K> {
         }
     }
 
+    /// Readies the cache for `get`'s pop: refills it if empty, and gives
+    /// free places above `batch` back to `room` (invariant 5).
+    #[cold]
+    #[inline(never)]
+    fn get_cold<L: FreeList<K::Buffer>>(
+        &self,
+        l: &mut Local<K::Buffer>,
+        public: &Published,
+        loose: &L,
+    ) {
+        if l.items.is_empty() {
+            self.refill_or_miss(l, public, loose);
+        }
+        // Free places once `get` pops the top buffer (a missed, fresh buffer
+        // holds no place, so then it is all of `places`).
+        let left = l.items.len() - 1;
+        let free = l.places.saturating_sub(left);
+        if free > self.batch && !is_active(HOARD_PLACES) {
+            let give = free - self.batch / 2;
+            self.give_room(give);
+            self.set_places(l, public, l.places - give);
+        }
+    }
+
     /// Puts one buffer in the (empty) cache: a batch from the depot, else
     /// one from the loose list, else a fresh one (a miss, which holds no
     /// place: it is pushed and popped at once by `get`).
-    #[cold]
-    #[inline(never)]
+    ///
+    /// Single buffers come from the loose list, batches only from the depot
+    /// (which only caches that overflowed fill), so threads that each take
+    /// one buffer take one each, not a batch each.
     fn refill_or_miss<L: FreeList<K::Buffer>>(
         &self,
         l: &mut Local<K::Buffer>,
@@ -375,15 +453,27 @@ impl<K: BufferKind> Front<K> {
         loose: &L,
     ) {
         debug_assert!(l.items.is_empty());
+        // Every place of an empty cache is free: the buffers it held are out
+        // with callers, who may return them through other threads. Give the
+        // places back so those returns find them (invariant 5).
+        if l.places > 0 && !is_active(HOARD_PLACES) {
+            self.give_room(l.places);
+            self.set_places(l, public, 0);
+        }
         if let Some(n) = self.depot.pop_batch(&mut l.items) {
             bump!(public, moved_in, n);
             // The batch's places come with it; keep at most `per_thread`.
-            self.set_places(l, public, l.places + n);
+            self.add_places(l, public, n);
         } else if let Some(buffer) = loose.pop() {
-            // Counted as moved in; once `get` pops it, the place it held is
-            // a free place of this cache.
+            // Counted as moved in. A buffer taken alone leaves its place in
+            // `room` (one RMW beside the list's own): a return of it through
+            // any thread finds the place there (invariant 5).
             bump!(public, moved_in);
-            self.set_places(l, public, l.places + 1);
+            if is_active(HOARD_PLACES) {
+                self.add_places(l, public, 1);
+            } else {
+                self.give_room(1);
+            }
             l.items.push(buffer);
         } else {
             bump!(public, misses);
@@ -392,14 +482,13 @@ impl<K: BufferKind> Front<K> {
         }
     }
 
-    /// Sets the cache's places to `places`, returning any above
+    /// Adds `n` places that came with refilled buffers, returning any above
     /// `per_thread` to `room`.
-    fn set_places(&self, l: &mut Local<K::Buffer>, public: &Published, places: usize) {
+    fn add_places(&self, l: &mut Local<K::Buffer>, public: &Published, n: usize) {
+        let places = l.places + n;
         let extra = places.saturating_sub(self.per_thread);
         self.give_room(extra);
-        l.places = places - extra;
-        // Relaxed: statistics only; the owner is the only writer.
-        public.places.store(l.places, Relaxed);
+        self.set_places(l, public, places - extra);
     }
 
     /// Offers `buffer` back through the owner of `cache`.
@@ -435,6 +524,9 @@ impl<K: BufferKind> Front<K> {
         }
     }
 
+    /// A return into a cache with no free place: first the bottom batch to
+    /// the depot if the cache holds one (invariant 6), then up to a batch of
+    /// places from `room`; none left there means the pool is full.
     #[cold]
     #[inline(never)]
     fn return_needing_place<L: FreeList<K::Buffer>>(
@@ -444,20 +536,42 @@ impl<K: BufferKind> Front<K> {
         loose: &L,
         buffer: K::Buffer,
     ) -> ReturnOutcome {
-        if l.items.len() >= self.per_thread {
-            // Full: the bottom batch goes to the depot with its places.
-            let batch = self.depot.batch();
+        let batch = self.batch;
+        // The mutant keeps the old rule: move a batch out only when full.
+        let threshold = if is_active(HOARD_ITEMS) {
+            self.per_thread
+        } else {
+            batch
+        };
+        if l.items.len() >= threshold {
+            // The bottom batch goes to the depot with its places.
             if !self.depot.push_batch(&mut l.items, batch) {
-                // No vacant magazine (the place count rules it out, see
-                // design-tls.md; kept for robustness): one by one instead.
+                // No vacant magazine (partial magazines from exiting
+                // threads may have used them up): one by one instead.
                 for b in l.items.drain(..batch) {
                     push_loose(loose, b);
                 }
             }
             bump!(public, moved_out, batch);
-            l.places -= batch;
+            self.set_places(l, public, l.places - batch);
         }
-        let want = self.depot.batch().min(self.per_thread - l.places);
+        // Claim sizes double while returns come with no get between them
+        // (a thread that only returns), from one (invariant 8).
+        // Relaxed: the owner's own total.
+        let gets = public.gets.load(Relaxed);
+        l.claim = if gets == l.gets_at_claim {
+            (l.claim * 2).clamp(1, batch)
+        } else {
+            1
+        };
+        l.gets_at_claim = gets;
+        // At most up to the next multiple of `batch`, so a thread that only
+        // returns fills exactly a batch before moving it (invariant 6).
+        // `places = items < per_thread` here, so `want ≥ 1`.
+        let want = l
+            .claim
+            .min(batch - l.places % batch)
+            .min(self.per_thread - l.places);
         let got = self.take_room(want);
         if got == 0 {
             reject(public, &public.full);
@@ -483,8 +597,9 @@ impl<K: BufferKind> Front<K> {
         }
     }
 
-    /// Empties `cache`: into the depot and loose list with its places (free
-    /// places back to `room`), or, if the pool is `closed`, by dropping the
+    /// Empties `cache`: into the depot (the top as a partial magazine) and,
+    /// past its vacant magazines, the loose list, with their places; free
+    /// places back to `room`; or, if the pool is `closed`, drops the
     /// buffers.
     ///
     /// # Safety
@@ -504,12 +619,13 @@ impl<K: BufferKind> Front<K> {
                     // freed here (`places` with them: invariant 4).
                     l.items = Vec::new();
                     l.places = 0;
+                    l.low = 0;
                     return;
                 }
                 let n = l.items.len();
-                let batch = self.depot.batch();
+                let batch = self.batch;
                 // Bottom first, so the top of the cache ends on top of the
-                // depot (LIFO order kept).
+                // depot (LIFO order kept: refills take the depot first).
                 while !l.items.is_empty() {
                     let m = l.items.len().min(batch);
                     if !self.depot.push_batch(&mut l.items, m) {
@@ -521,9 +637,7 @@ impl<K: BufferKind> Front<K> {
                 }
                 bump!(public, moved_out, n);
                 self.give_room(l.places - n);
-                l.places = 0;
-                // Relaxed: statistics only; the owner is the only writer.
-                public.places.store(0, Relaxed);
+                self.set_places(l, public, 0);
             })
         }
     }
@@ -539,6 +653,7 @@ impl<K: BufferKind> Front<K> {
                 // `places` with the buffers: invariant 4.
                 l.items = Vec::new();
                 l.places = 0;
+                l.low = 0;
             })
         }
     }
@@ -564,7 +679,7 @@ fn reject(public: &Published, total: &AtomicUsize) {
 /// Pushes onto a cache's `items` without `Vec::push`'s capacity check.
 ///
 /// The caller has checked `items.len() < places` (`give_back`), or made it
-/// so (`return_needing_place`: flush if full, then a place grant), and
+/// so (`return_needing_place`: a place grant), and
 /// `places ≤ items.capacity()` (invariant 4).
 #[inline(always)]
 fn push_within_capacity<T>(items: &mut Vec<T>, value: T) {

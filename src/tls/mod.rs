@@ -5,24 +5,60 @@
 //! A [`TlsPool`] is a [`BufferPool`] plus, per kind:
 //!
 //! * a **depot** of full magazines (`depot.rs`): whole batches of
-//!   `⌈per_thread / 2⌉` buffers pushed and popped with one CAS on its list;
+//!   `batch = ⌈per_thread / 2⌉` buffers pushed and popped with one CAS on
+//!   its list;
 //! * **room** (`cache.rs`): the count of free places, which keeps the pool's
 //!   bound exact — at most `count` buffers per kind are pooled, cached or not;
+//! * the **loose list** (the shelf's own free list): the pre-allocation and
+//!   overflow, taken one buffer at a time;
 //! * one **cache per thread** (a slot of the registry, `registry.rs`, found
 //!   through the thread's table, `local.rs`): a stack of at most
 //!   `per_thread` buffers and the places reserved for them.
 //!
-//! A get pops the thread's cache; when it is empty it takes a whole magazine
-//! from the depot (else one buffer from the pool's own free list, else
-//! allocates: a miss). A return pushes into the cache if the cache has a
-//! free place; else it takes up to a batch of places from `room` (one RMW)
-//! — none left means the pool is full — and when the cache is full it first
-//! moves its bottom batch to the depot.
+//! A get pops the thread's cache. An empty cache gives its free places back
+//! to `room`, then takes a whole magazine from the depot, else one buffer
+//! from the loose list (whose place goes straight to `room`), else
+//! allocates (a miss). A get that would leave more than `batch` free places
+//! in the cache gives most of them back. A return pushes into the cache if
+//! it has a free place; else it first moves its bottom batch to the depot
+//! if it holds one, then claims places from `room` — one, doubling up to a
+//! batch while the thread only returns — and none left means the pool is
+//! full.
+//!
+//! # Contract: no spurious misses or refusals, within a stated slack
+//! Per kind, with `batch = ⌈per_thread / 2⌉`:
+//!
+//! * **Bound** (exact): at most `count` buffers are pooled, in the shared
+//!   lists and all caches together, at every instant.
+//! * **Returns**: a return is refused ([`ReturnOutcome::PoolFull`]) only
+//!   when the shared room is empty and the returning thread's cache has no
+//!   free place, i.e. when at least `count − batch × (other threads holding
+//!   a cache)` buffers are pooled: each other cache holds at most `batch`
+//!   free places between its owner's calls (a thread whose cache ran empty
+//!   holds none).
+//! * **Gets**: a get misses only when its own cache, the depot and the
+//!   loose list are empty, i.e. every pooled buffer sits in another
+//!   thread's cache: at most `batch` in the cache of a thread that only
+//!   returns, at most `per_thread` in one that also gets (its own gets
+//!   drain it). A thread's first gets take one buffer each, so threads that
+//!   each use one buffer take one each.
+//! * **Cost**: a thread that holds at most `batch` buffers at a time gets
+//!   and returns with no atomic read-modify-write. A thread that only gets
+//!   or only returns (a hand-off) pays a few atomics per batch: a depot
+//!   pop or push and one `room` update.
+//! * With one thread every outcome (hit, miss, accepted, pool full, and
+//!   which buffer comes back) is the plain pool's.
+//!
+//! In a hand-off (one thread gets, another returns), the two caches hold at
+//! most a batch each, so with `count ≥ in flight + 2 × batch` every get
+//! hits and no return is refused once the first batch has gone round
+//! (`tests/tls_threads.rs` measures it; `proofs/spin/tls.pml` checks the
+//! rules in every interleaving of a small configuration).
 //!
 //! # Invariants (details in each file)
-//! 1. Places: `room + Σ cache places + depot + loose = count`, so at most
-//!    `count` buffers of a kind are pooled; with one thread every outcome
-//!    (hit, miss, accepted, pool full) is the plain pool's.
+//! 1. Places: `room + Σ cache places + depot + loose = count` (plus those
+//!    in one thread's hands mid-call), so at most `count` buffers of a kind
+//!    are pooled.
 //! 2. Every buffer has exactly one owner: a cache, the depot, the loose list
 //!    or one caller. A cache is touched only by the thread owning its slot.
 //! 3. Memory: besides the pooled buffers (≤ `count` per kind), a slot per
@@ -54,7 +90,7 @@
 //! assert_eq!(pool.give_back::<Serialization>(buf), ReturnOutcome::Accepted);
 //! let s = pool.stats();
 //! assert_eq!((s.serialization.pool.hits, s.serialization.pool.pooled), (1, 8));
-//! assert_eq!(s.serialization.cached, 2); // a batch of 2 came to this thread
+//! assert_eq!(s.serialization.cached, 1); // one buffer came to this thread
 //! # Ok::<(), verified_pools::tls::TlsConfigError>(())
 //! ```
 
@@ -62,10 +98,12 @@ mod cache;
 mod config;
 mod depot;
 mod local;
+mod owned;
 mod registry;
 mod stats;
 
 pub use config::{MAX_PER_THREAD, TlsConfig, TlsConfigError};
+pub use owned::OwnedCachedBuf;
 pub use stats::{TlsKindStats, TlsStats};
 
 use core::fmt;
@@ -224,6 +262,22 @@ pub struct TlsPool<V: Variant = Tagged> {
 /// Depot magazines beyond `count / batch`, for partial batches.
 const PARTIAL_MAGAZINES: usize = 16;
 
+/// The behaviour mutants of the front, for the models (`mutation::is_active`
+/// is a constant `false` outside a model run). Public only in model builds.
+mod mutants {
+    /// A get keeps every free place it makes in its own cache (no give-back
+    /// to `room`).
+    pub const HOARD_PLACES: &str = "tls.hoard_places";
+
+    /// A cache that only receives returns keeps up to `per_thread` buffers
+    /// before moving a batch to the depot (the old rule).
+    pub const HOARD_ITEMS: &str = "tls.hoard_items";
+}
+#[cfg(any(loom, shuttle))]
+pub use mutants::{HOARD_ITEMS, HOARD_PLACES};
+#[cfg(not(any(loom, shuttle)))]
+use mutants::{HOARD_ITEMS, HOARD_PLACES};
+
 fn depot_error(e: CapacityError) -> TlsConfigError {
     TlsConfigError::Pool(match e {
         CapacityError::Zero => ConfigError::ZeroCount,
@@ -231,36 +285,15 @@ fn depot_error(e: CapacityError) -> TlsConfigError {
     })
 }
 
-fn front<K: CachedKind, V: Variant>(
-    pool: &BufferPool<V>,
-    config: &TlsConfig,
-) -> Result<Front<K>, TlsConfigError> {
+fn front<K: CachedKind>(config: &TlsConfig) -> Result<Front<K>, TlsConfigError> {
     let batch = config.batch();
     let count = config.pool.count;
     // Whole batches of the count, plus room for a few partial magazines
     // (a cache given back at thread exit); past those, the loose list.
     let slots = count / batch + count.min(PARTIAL_MAGAZINES);
     let depot = Depot::new(slots, batch).map_err(depot_error)?;
-    // Move whole batches of the pre-allocation into the depot; the remainder
-    // stays on the shelf's free list (the loose list).
-    let loose = pool.shelf::<K>().free_list();
-    let mut moving = Vec::with_capacity(batch);
-    for _ in 0..count / batch {
-        while moving.len() < batch {
-            match loose.pop() {
-                Some(b) => moving.push(b),
-                None => break,
-            }
-        }
-        if moving.len() < batch || !depot.push_batch(&mut moving, batch) {
-            break;
-        }
-    }
-    for b in moving {
-        // Cannot be refused: it just came off this list, which nobody else
-        // can reach yet.
-        let _ = loose.push(b);
-    }
+    // The pre-allocation stays on the shelf's free list (the loose list):
+    // a thread's first get takes one buffer from it, not a batch.
     Ok(Front::new(
         depot,
         config.pool.size_of(K::ID),
@@ -285,9 +318,9 @@ impl<V: Variant> TlsPool<V> {
         config.validate()?;
         let pool = BufferPool::<V>::new(config.pool)?;
         let inner = Inner {
-            serialization: front::<Serialization, V>(&pool, &config)?,
-            compression: front::<Compression, V>(&pool, &config)?,
-            simd: front::<Simd, V>(&pool, &config)?,
+            serialization: front::<Serialization>(&config)?,
+            compression: front::<Compression>(&config)?,
+            simd: front::<Simd>(&config)?,
             pool,
             registry: Registry::new(config.per_thread),
             closed: AtomicBool::new(false),
@@ -426,7 +459,9 @@ impl<V: Variant> TlsPool<V> {
 
     /// Gives this thread's cache back to the pool now (as thread exit
     /// does): its buffers go to the depot, its free places to the shared
-    /// room. The next call from this thread registers again.
+    /// room. The next call from this thread registers again. A thread that
+    /// stops using the pool for a while can call it so that its cached
+    /// buffers serve other threads meanwhile.
     pub fn flush_local(&self) {
         local::release(self.key());
     }
@@ -482,6 +517,17 @@ impl<V: Variant> TlsPool<V> {
             0
         };
         let in_use = non_negative(raw.in_use());
+        // One slot: every call went through one cache, whose high-water mark
+        // is the pool's. Several: the sum of the caches' marks bounds the
+        // peak from above, and so does every buffer ever made (the
+        // pre-allocation plus every miss, counted from the start, not since
+        // a reset): nothing can be out that was never made.
+        let peak_in_use_exact = inner_slots(&self.inner) <= 1;
+        let peak_in_use = if peak_in_use_exact {
+            peak.max(in_use)
+        } else {
+            peak.min(front.count.saturating_add(raw.misses)).max(in_use)
+        };
         TlsKindStats {
             pool: KindStats {
                 hits: since(raw.hits(), &base.hits),
@@ -499,10 +545,11 @@ impl<V: Variant> TlsPool<V> {
                         .wrapping_sub(raw.hits()),
                 ),
                 in_use,
-                peak_in_use: peak.max(in_use),
+                peak_in_use,
                 // The front has no `try_get` yet.
                 try_get_empty: 0,
             },
+            peak_in_use_exact,
             cached: non_negative(cached),
             reserved: non_negative(places.wrapping_sub(cached)),
         }
@@ -541,6 +588,11 @@ impl<V: Variant> TlsPool<V> {
     pub fn pool(&self) -> &BufferPool<V> {
         &self.inner.pool
     }
+}
+
+/// Slots ever made in `inner`'s registry.
+fn inner_slots<V: Variant>(inner: &Inner<V>) -> usize {
+    inner.registry.iter().count()
 }
 
 /// Clamps a wrapping difference that should be non-negative to `0..`.

@@ -10,16 +10,22 @@ pub struct TlsKindStats {
     /// The pool's figures. `pooled` counts every buffer the pool keeps,
     /// cached by a thread or not, and never exceeds the count.
     ///
-    /// Every figure is exact at quiescence except `peak_in_use`, which is
-    /// exact when one thread uses the pool. With several it is the sum of
-    /// each thread cache's own high-water mark: an upper bound of the true
-    /// peak (an exact global peak would need a shared RMW on every get,
-    /// which the cache exists to avoid).
+    /// Every figure is exact at quiescence except `peak_in_use` when more
+    /// than one thread's cache has been used (see
+    /// [`peak_in_use_exact`](Self::peak_in_use_exact)): it is then an upper
+    /// bound of the true peak, the smaller of the sum of each cache's own
+    /// high-water mark and the number of buffers ever made (`count` plus
+    /// every miss). An exact global peak would need a shared RMW on every
+    /// get, which the cache exists to avoid.
     pub pool: KindStats,
+    /// Whether `pool.peak_in_use` is the true peak (one cache slot has ever
+    /// been used: one thread at a time) or only an upper bound of it.
+    pub peak_in_use_exact: bool,
     /// Pooled buffers sitting in thread caches now.
     pub cached: usize,
     /// Free places reserved by thread caches: returns the pool could take
-    /// but only through those threads. At most `per_thread` per thread.
+    /// but only through those threads. At most `batch` per thread between
+    /// its calls.
     pub reserved: usize,
 }
 
