@@ -33,3 +33,8 @@ fn last_slice_frees_region() {
 fn producer_hand_off() {
     must_pass("ring", "producer-hand-off", scenarios::producer_hand_off);
 }
+
+#[test]
+fn wait_for_release() {
+    must_pass("ring", "wait-for-release", scenarios::wait_for_release);
+}
