@@ -76,6 +76,10 @@ fn ring(cap: usize, max: usize) -> Arc<RingPool> {
 /// Region of 5: A = [0,2), B = [2,4); C (2 vectors) does not fit in the
 /// 1-vector tail, so it pads index 4 and goes to [0,2) — A's vectors.
 pub fn out_of_order_wrap() {
+    // Ghost release order (outside the model, like `FACTS`).
+    static RANK: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    use std::sync::atomic::Ordering::SeqCst as Ghost;
+    RANK.store(0, Ghost);
     let pool = ring(5, 2);
     let mut p = RingPool::arc_producer(&pool).expect("first producer");
     let mut a = p.alloc(2).expect("empty ring");
@@ -86,19 +90,27 @@ pub fn out_of_order_wrap() {
     let d1 = thread::spawn(move || {
         check(&a, 1.0);
         drop(a);
+        RANK.fetch_add(1, Ghost)
     });
     let d2 = thread::spawn(move || {
         check(&b, 2.0);
         drop(b);
+        RANK.fetch_add(1, Ghost)
     });
     let mut c = alloc_retry(&mut p, 2);
     assert_eq!(c.first_vector(), 0, "C wraps to the front after padding");
     stamp(&mut c, 3.0);
     check(&c, 3.0);
-    d1.join().expect("dropper 1");
-    d2.join().expect("dropper 2");
+    let rank_a = d1.join().expect("dropper 1");
+    let rank_b = d2.join().expect("dropper 2");
     drop(c);
     let s = p.stats();
+    fact("wrap_with_pad", s.padded_vectors == 1);
+    fact("out_of_order_release", rank_b < rank_a);
+    fact(
+        "wrap_pad_out_of_order",
+        s.padded_vectors == 1 && rank_b < rank_a,
+    );
     assert_eq!(s.used_vectors, 0, "the ring drains to empty");
     // One pad if B was still out when C was placed; none if the ring had
     // drained (an empty ring rewinds to index 0).
