@@ -39,6 +39,8 @@ const SYMPTOMS: &[&str] = &[
     USE_AFTER_FREE,
     LIVE_OVERWRITE,
     "never pushed",
+    // A lost wake-up: every thread blocked (loom's deadlock check).
+    "deadlock",
     // The cache front's scenario checks (`scenarios/tls.rs`).
     "unaccounted",
     "twice",
@@ -99,6 +101,8 @@ const ORDERING_MUTANTS: &[Mutant] = &[
         "ring",
         ring_scenarios::producer_hand_off,
     ),
+    mutant("ring.wait.fence", "ring", ring_scenarios::wait_for_release),
+    mutant("ring.wake.fence", "ring", ring_scenarios::wait_for_release),
     mutant("tls.slot.release", "tls", tls_scenarios::slot_reuse),
     mutant("tls.slot.claim", "tls", tls_scenarios::slot_reuse),
     mutant("tls.registry.push", "tls", tls_scenarios::slot_reuse),

@@ -13,11 +13,16 @@
 mod scenarios;
 mod support;
 
-use support::loom_run::must_pass;
+use support::loom_run::{must_pass, must_pass_facts};
 
 #[test]
 fn out_of_order_wrap() {
-    must_pass("ring", "out-of-order-wrap", scenarios::out_of_order_wrap);
+    must_pass_facts(
+        "ring",
+        "out-of-order-wrap",
+        scenarios::take_facts,
+        scenarios::out_of_order_wrap,
+    );
 }
 
 #[test]
@@ -32,4 +37,14 @@ fn last_slice_frees_region() {
 #[test]
 fn producer_hand_off() {
     must_pass("ring", "producer-hand-off", scenarios::producer_hand_off);
+}
+
+#[test]
+fn wait_for_release() {
+    must_pass_facts(
+        "ring",
+        "wait-for-release",
+        scenarios::take_facts,
+        scenarios::wait_for_release,
+    );
 }

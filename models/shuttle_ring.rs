@@ -35,6 +35,11 @@ fn producer_hand_off() {
 }
 
 #[test]
+fn wait_for_release() {
+    must_pass("ring", "wait-for-release", scenarios::wait_for_release);
+}
+
+#[test]
 fn fifo_release_frees_a_live_slice() {
     must_fail(
         "ring",

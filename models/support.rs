@@ -147,6 +147,44 @@ pub mod loom_run {
         );
     }
 
+    /// As [`must_pass`], then takes the scenario's coverage facts with
+    /// `facts`, fails if any is zero, and appends them to the evidence line
+    /// as `facts=name:count,...` (counts summed over all executions).
+    pub fn must_pass_facts(
+        algo: &str,
+        scenario: &str,
+        facts: fn() -> Vec<(&'static str, usize)>,
+        f: impl Fn() + Sync + Send + 'static,
+    ) {
+        let _turn = serial();
+        let bound = preemptions();
+        facts();
+        let (executions, secs) = timed(|| explore(bound, f));
+        let got = facts();
+        assert!(executions > 0, "loom ran no execution");
+        assert!(
+            !got.is_empty(),
+            "{algo}/{scenario}: no coverage facts recorded"
+        );
+        let zero: Vec<_> = got.iter().filter(|(_, c)| *c == 0).collect();
+        assert!(
+            zero.is_empty(),
+            "{algo}/{scenario}: facts never reached: {zero:?}"
+        );
+        let list: Vec<String> = got.iter().map(|(n, c)| format!("{n}:{c}")).collect();
+        evidence(
+            "loom",
+            algo,
+            scenario,
+            "pass",
+            &format!(
+                "executions={executions} preemptions={bound} facts={}",
+                list.join(",")
+            ),
+            secs,
+        );
+    }
+
     /// Loom must find a bug whose panic message contains one of `expected`,
     /// with the ordering site or behaviour switch `mutant` weakened (if any).
     pub fn must_fail(

@@ -5,7 +5,8 @@
 
 use std::sync::Arc;
 use verified_pools::ring::{
-    ConfigError, HugePages, MemoryError, PoolSlice, RingConfig, RingError, RingPool, Workload,
+    ConfigError, HugePages, MemoryError, OldestLive, PoolSlice, RingConfig, RingError, RingPool,
+    Workload,
 };
 
 fn pool(dim: usize, cap: usize, max: usize) -> RingPool {
@@ -374,4 +375,77 @@ fn pretouch_off_still_works() {
     let mut s = prod.alloc(16).unwrap();
     s.fill(2.0);
     assert_eq!(s.iter().sum::<f32>(), 2.0 * 16.0 * 64.0);
+}
+
+#[test]
+fn alloc_wait_errors_at_once_for_requests_that_never_fit() {
+    let pool = pool(2, 8, 4);
+    let mut p = pool.producer().unwrap();
+    let held = p.alloc(4).unwrap();
+    let start = std::time::Instant::now();
+    // An hour's timeout: these must not wait at all.
+    let hour = std::time::Duration::from_secs(3600);
+    assert_eq!(p.alloc_wait(0, hour).unwrap_err(), RingError::ZeroLength);
+    assert_eq!(
+        p.alloc_wait(5, hour).unwrap_err(),
+        RingError::TooLong {
+            requested: 5,
+            max_vectors: 4
+        }
+    );
+    assert!(start.elapsed() < hour);
+    let s = p.stats();
+    assert_eq!((s.allocations, s.waits, s.timeouts), (1, 0, 0));
+    drop(held);
+}
+
+#[test]
+fn alloc_wait_times_out_with_the_blocking_slice_and_changes_nothing() {
+    let pool = pool(2, 8, 4);
+    let mut p = pool.producer().unwrap();
+    let a = p.alloc(4).unwrap();
+    let b = p.alloc(4).unwrap();
+    let before = p.stats();
+    let err = p
+        .alloc_wait(1, std::time::Duration::from_millis(5))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        RingError::Timeout {
+            requested: 1,
+            largest_fit: 0,
+            oldest_live: Some(OldestLive {
+                first_vector: 0,
+                len_vectors: 4,
+                allocations_ago: 1
+            }),
+        }
+    );
+    assert!(err.to_string().contains("timed out"), "{err}");
+    let after = p.stats();
+    assert_eq!(after.timeouts, 1);
+    assert_eq!(
+        (after.allocations, after.used_vectors, after.full_events),
+        (before.allocations, before.used_vectors, before.full_events)
+    );
+    // A zero timeout does not sleep either, and still allocates when it fits.
+    drop(a);
+    assert!(matches!(
+        p.alloc_wait(5, std::time::Duration::ZERO),
+        Err(RingError::TooLong { .. })
+    ));
+    let c = p.alloc_wait(4, std::time::Duration::ZERO).unwrap();
+    assert_eq!(c.first_vector(), 0);
+    drop((b, c));
+}
+
+#[test]
+fn alloc_wait_does_not_sleep_when_the_request_fits() {
+    let pool = pool(2, 8, 4);
+    let mut p = pool.producer().unwrap();
+    let a = p.alloc_wait(4, std::time::Duration::ZERO).unwrap();
+    let b = p.alloc_wait(4, std::time::Duration::MAX).unwrap();
+    assert_eq!((a.first_vector(), b.first_vector()), (0, 4));
+    assert_eq!(p.stats().waits, 0);
+    drop((a, b));
 }

@@ -168,3 +168,81 @@ fn timing() {
         drop(held);
     }
 }
+
+/// The program that deadlocked with sleep-and-retry (issue 15): a producer
+/// hands slices of 1..=8 vectors to three workers over channels; each
+/// worker holds a few and drops them out of order. With `alloc_wait` the
+/// producer sleeps while the ring is full and every release can wake it;
+/// every slice is stamped and checked before its drop, and at the end the
+/// ring drains. Nothing here depends on timing: the timeout is a minute and
+/// a `Timeout` fails the test.
+#[test]
+fn producer_and_three_workers_wait_for_room() {
+    const N: u64 = 50_000;
+    let pool = Arc::new(RingPool::new(RingConfig::new(4, 64, 8)).unwrap());
+    let mut prod = RingPool::arc_producer(&pool).unwrap();
+    let (txs, workers): (Vec<_>, Vec<_>) = (0..3)
+        .map(|w| {
+            let (tx, rx) = mpsc::sync_channel::<(u64, ArcPoolSlice)>(64);
+            let h = std::thread::spawn(move || {
+                let mut held: Vec<(u64, ArcPoolSlice)> = Vec::new();
+                let mut dropped = 0u64;
+                for item in rx {
+                    held.push(item);
+                    if held.len() == 3 {
+                        // Out of order: newest first, then the oldest.
+                        for i in [2usize, 0, 0] {
+                            let (id, s) = held.remove(i);
+                            assert!(
+                                s.iter().all(|&x| x == id as f32),
+                                "worker {w}: live slice {id} overwritten"
+                            );
+                            dropped += 1;
+                        }
+                    }
+                }
+                dropped + held.len() as u64
+            });
+            (tx, h)
+        })
+        .unzip();
+    for id in 0..N {
+        let n = 1 + (id as usize * 5) % 8;
+        let mut s = prod
+            .alloc_wait(n, std::time::Duration::from_secs(60))
+            .unwrap_or_else(|e| panic!("slice {id}: {e}"));
+        s.fill(id as f32);
+        txs[(id % 3) as usize].send((id, s)).unwrap();
+    }
+    drop(txs);
+    let dropped: u64 = workers.into_iter().map(|h| h.join().unwrap()).sum();
+    assert_eq!(dropped, N);
+    let st = prod.stats();
+    assert_eq!((st.allocations, st.used_vectors, st.timeouts), (N, 0, 0));
+    // 64 vectors, 3 × 64 slices of up to 8 in the channels: the producer
+    // must have slept (a test of the wait path, not of speed).
+    assert!(st.waits > 0, "the producer never waited: {st:?}");
+    println!("three workers: {N} slices, {} waits", st.waits);
+}
+
+/// Releases from several threads at once while the producer sleeps: each
+/// round fills the ring with four slices, hands them to four threads that
+/// drop them together, and waits for the whole ring.
+#[test]
+fn simultaneous_releases_wake_the_producer() {
+    let pool = RingPool::new(RingConfig::new(1, 4, 4)).unwrap();
+    let mut prod = pool.producer().unwrap();
+    for _ in 0..2_000 {
+        let slices: Vec<_> = (0..4).map(|_| prod.alloc(1).unwrap()).collect();
+        std::thread::scope(|s| {
+            for slice in slices {
+                s.spawn(move || drop(slice));
+            }
+            let all = prod
+                .alloc_wait(4, std::time::Duration::from_secs(60))
+                .expect("four releases make room for four");
+            assert_eq!(all.first_vector(), 0);
+        });
+    }
+    assert_eq!(prod.stats().timeouts, 0);
+}

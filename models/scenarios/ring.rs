@@ -15,6 +15,27 @@ use backend::{Arc, spin_loop, thread};
 use verified_pools::ring::LIVE_OVERWRITE;
 use verified_pools::ring::{ArcPoolSlice, ArcProducer, RingConfig, RingError, RingPool};
 
+/// Coverage facts: how often each event a scenario exists for was reached,
+/// summed over every execution of a model run. A ghost outside the model
+/// (a `std` mutex: no synchronisation the checker sees). The model harness
+/// takes them after a run, prints them and fails on a zero.
+static FACTS: std::sync::Mutex<Vec<(&'static str, usize)>> = std::sync::Mutex::new(Vec::new());
+
+/// Counts one occurrence of `fact` (or registers it with 0 if `!happened`,
+/// so a fact that is never reached is still listed).
+pub fn fact(name: &'static str, happened: bool) {
+    let mut facts = FACTS.lock().unwrap_or_else(|e| e.into_inner());
+    match facts.iter_mut().find(|(n, _)| *n == name) {
+        Some((_, c)) => *c += happened as usize,
+        None => facts.push((name, happened as usize)),
+    }
+}
+
+/// The facts counted since the last call, in first-seen order.
+pub fn take_facts() -> Vec<(&'static str, usize)> {
+    std::mem::take(&mut *FACTS.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
 /// Real threads have no ghost check; the stamp check uses the same words.
 #[cfg(not(any(loom, shuttle)))]
 const LIVE_OVERWRITE: &str = "live slice overwritten";
@@ -55,6 +76,10 @@ fn ring(cap: usize, max: usize) -> Arc<RingPool> {
 /// Region of 5: A = [0,2), B = [2,4); C (2 vectors) does not fit in the
 /// 1-vector tail, so it pads index 4 and goes to [0,2) — A's vectors.
 pub fn out_of_order_wrap() {
+    // Ghost release order (outside the model, like `FACTS`).
+    static RANK: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    use std::sync::atomic::Ordering::SeqCst as Ghost;
+    RANK.store(0, Ghost);
     let pool = ring(5, 2);
     let mut p = RingPool::arc_producer(&pool).expect("first producer");
     let mut a = p.alloc(2).expect("empty ring");
@@ -65,19 +90,27 @@ pub fn out_of_order_wrap() {
     let d1 = thread::spawn(move || {
         check(&a, 1.0);
         drop(a);
+        RANK.fetch_add(1, Ghost)
     });
     let d2 = thread::spawn(move || {
         check(&b, 2.0);
         drop(b);
+        RANK.fetch_add(1, Ghost)
     });
     let mut c = alloc_retry(&mut p, 2);
     assert_eq!(c.first_vector(), 0, "C wraps to the front after padding");
     stamp(&mut c, 3.0);
     check(&c, 3.0);
-    d1.join().expect("dropper 1");
-    d2.join().expect("dropper 2");
+    let rank_a = d1.join().expect("dropper 1");
+    let rank_b = d2.join().expect("dropper 2");
     drop(c);
     let s = p.stats();
+    fact("wrap_with_pad", s.padded_vectors == 1);
+    fact("out_of_order_release", rank_b < rank_a);
+    fact(
+        "wrap_pad_out_of_order",
+        s.padded_vectors == 1 && rank_b < rank_a,
+    );
     assert_eq!(s.used_vectors, 0, "the ring drains to empty");
     // One pad if B was still out when C was placed; none if the ring had
     // drained (an empty ring rewinds to index 0).
@@ -138,6 +171,49 @@ pub fn producer_hand_off() {
         }
     }
     drop(a);
+    let mut q = RingPool::arc_producer(&pool).expect("producer returned");
+    assert_eq!(q.stats().used_vectors, 0);
+}
+
+/// The producer sleeps in `alloc_wait` until both droppers have released:
+/// A = [0,1) and B = [1,3) fill a 3-vector ring, and 2 vectors fit only
+/// once both are back (B's release alone does not move the read cursor
+/// past the live A). Each release must wake the producer (a lost wake-up
+/// is a deadlock: every thread blocked), and a wake-up that finds too
+/// little room must park again.
+///
+/// The producer runs on its own thread, which blocks on nothing but
+/// `park`: a dropper that still reads `waiting` set after the producer
+/// stopped waiting unparks it spuriously (harmless, `park` allows it), and
+/// loom 0.7 would let such an unpark wake a thread blocked in `join`.
+pub fn wait_for_release() {
+    let pool = ring(3, 2);
+    let mut p = RingPool::arc_producer(&pool).expect("first producer");
+    let mut a = p.alloc(1).expect("empty ring");
+    let mut b = p.alloc(2).expect("room for B");
+    stamp(&mut a, 1.0);
+    stamp(&mut b, 2.0);
+    assert!(matches!(p.alloc(1), Err(RingError::Full { .. })));
+    let producer = thread::spawn(move || {
+        let mut c = p
+            .alloc_wait(2, std::time::Duration::MAX)
+            .expect("both releases make room; no timeout");
+        stamp(&mut c, 3.0);
+        check(&c, 3.0);
+        let s = p.stats();
+        fact("waits", s.waits > 0);
+        fact("rewaits", s.waits > 1);
+        c
+    });
+    let d1 = thread::spawn(move || {
+        check(&a, 1.0);
+        drop(a);
+    });
+    check(&b, 2.0);
+    drop(b);
+    d1.join().expect("dropper");
+    let c = producer.join().expect("producer");
+    drop(c);
     let mut q = RingPool::arc_producer(&pool).expect("producer returned");
     assert_eq!(q.stats().used_vectors, 0);
 }

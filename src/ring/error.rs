@@ -184,6 +184,16 @@ pub enum RingError {
         /// only if nothing is live, which cannot make a valid request fail).
         oldest_live: Option<OldestLive>,
     },
+    /// [`alloc_wait`](super::RingProducer::alloc_wait) slept for its whole
+    /// timeout and the request still does not fit. Nothing changed.
+    Timeout {
+        /// Vectors asked for.
+        requested: usize,
+        /// The largest slice that would succeed right now.
+        largest_fit: usize,
+        /// The oldest live slice: the one whose release would make room.
+        oldest_live: Option<OldestLive>,
+    },
     /// A request for zero vectors.
     ZeroLength,
     /// A request longer than the configured `max_vectors`.
@@ -232,6 +242,25 @@ impl fmt::Display for RingError {
                         f,
                         "; oldest live slice ({} vectors at {}) was handed out {} allocations \
                          ago and blocks all reuse behind it",
+                        o.len_vectors, o.first_vector, o.allocations_ago
+                    )?;
+                }
+                Ok(())
+            }
+            Self::Timeout {
+                requested,
+                largest_fit,
+                oldest_live,
+            } => {
+                write!(
+                    f,
+                    "timed out waiting for {requested} vectors (largest fit {largest_fit})"
+                )?;
+                if let Some(o) = oldest_live {
+                    write!(
+                        f,
+                        "; the oldest live slice ({} vectors at {}, handed out {} allocations \
+                         ago) was not released",
                         o.len_vectors, o.first_vector, o.allocations_ago
                     )?;
                 }

@@ -39,13 +39,18 @@
 //!   only one thread allocates.
 //! * release: the drop's Release store of RELEASED.
 //! * reclaim of a span: the producer's Acquire load that reads RELEASED.
+//! * `alloc_wait`: as `alloc`, at the reclaim that finds room (success) or
+//!   the last one before the deadline (`Timeout`).
 //!
 //! # Orderings
 //! The only cross-thread hand-off is a slice's vectors going back from its
 //! dropper to the producer: the drop's `Release` store of the header pairs
 //! with the producer's `Acquire` load in reclaim. No thread other than the
-//! producer moves a cursor, so no dropper reads another's flag: there is no
-//! store→load pattern that would need `SeqCst` (see `design-ring.md`).
+//! producer moves a cursor, so no dropper reads another's flag: reclaim has
+//! no store→load pattern. The one such pattern is `alloc_wait`'s wake-up
+//! (producer: `waiting` store, then header loads; dropper: RELEASED store,
+//! then `waiting` load), closed by the `SeqCst` fences `ring.wait.fence`
+//! and `ring.wake.fence` (see `wake.rs`).
 
 mod config;
 mod error;
@@ -53,6 +58,7 @@ mod mapped;
 mod pool;
 mod slice;
 mod storage;
+mod wake;
 
 pub use config::{HugePages, MAX_CAPACITY_VECTORS, RingConfig, Workload};
 pub use error::{ConfigError, MemoryError, OldestLive, RingError};

@@ -5,9 +5,11 @@ use super::config::RingConfig;
 use super::error::{OldestLive, RingError};
 use super::slice::Slice;
 use super::storage::Region;
+use super::wake::Wake;
 use super::{RELEASED, RingRef, header_len};
 use crate::sync::mutation::ord;
-use crate::sync::{Arc, AtomicBool, AtomicU32, Ordering::*, UnsafeCell};
+use crate::sync::{Arc, AtomicBool, AtomicU32, Ordering::*, UnsafeCell, thread};
+use std::time::{Duration, Instant};
 
 #[path = "fifo_mutant.rs"]
 pub(crate) mod fifo_mutant;
@@ -41,6 +43,13 @@ pub struct RingStats {
     pub padded_vectors: u64,
     /// Allocations refused with [`RingError::Full`].
     pub full_events: u64,
+    /// Times [`alloc_wait`](RingProducer::alloc_wait) put the producer to
+    /// sleep (each park, including the ones that end in a wake-up that
+    /// still found no room).
+    pub waits: u64,
+    /// [`alloc_wait`](RingProducer::alloc_wait) calls that ended in
+    /// [`RingError::Timeout`].
+    pub timeouts: u64,
     /// The most vectors ever in use (live, released-but-unreclaimed, and
     /// padding), measured just after each allocation.
     pub high_water_vectors: usize,
@@ -93,6 +102,8 @@ pub struct RingPool {
     /// The FIFO-release mutant's shared cursor (model builds only; empty
     /// under std).
     pub(crate) fifo: FifoCursor,
+    /// Where a producer in `alloc_wait` sleeps, and how releases wake it.
+    pub(crate) wake: Wake,
 }
 
 // SAFETY: the header atomics are shared by design; the producer state is only
@@ -128,6 +139,7 @@ impl RingPool {
                 },
             }),
             fifo: FifoCursor::default(),
+            wake: Wake::new(),
         })
     }
 
@@ -241,6 +253,53 @@ impl<R: RingRef> RingProducer<R> {
         Ok(unsafe { Slice::new(ring, first, n) })
     }
 
+    /// Like [`alloc`](Self::alloc), but when the ring is full, sleeps until
+    /// releases make room for `n` vectors or `timeout` passes.
+    ///
+    /// A drop on any thread wakes the producer (no polling, no lost
+    /// wake-up: see `ring/wake.rs`); the producer then reclaims and retries,
+    /// and sleeps again if the space freed is not enough (only a release of
+    /// the oldest live slice moves the read cursor). `Duration::MAX` waits
+    /// without limit.
+    ///
+    /// Errors: [`RingError::ZeroLength`] and [`RingError::TooLong`] at once
+    /// (such a request can never fit, so it never waits), and
+    /// [`RingError::Timeout`] (which reports the oldest live slice) if the
+    /// room did not appear in time. Slices held by the calling thread
+    /// itself cannot be released while it sleeps: waiting on them ends in
+    /// `Timeout`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use verified_pools::ring::{RingConfig, RingError, RingPool};
+    ///
+    /// let pool = RingPool::new(RingConfig::new(4, 4, 4)).unwrap();
+    /// let mut producer = pool.producer().unwrap();
+    /// let all = producer.alloc(4).unwrap();
+    /// std::thread::scope(|s| {
+    ///     s.spawn(move || drop(all)); // a worker finishes with the slice
+    ///     let next = producer.alloc_wait(4, Duration::from_secs(10)).unwrap();
+    ///     assert_eq!(next.len_vectors(), 4);
+    ///     let late = producer.alloc_wait(1, Duration::from_millis(1));
+    ///     assert!(matches!(late, Err(RingError::Timeout { .. })));
+    /// });
+    /// ```
+    pub fn alloc_wait(&mut self, n: usize, timeout: Duration) -> Result<Slice<R>, RingError> {
+        let first = self.with_state(|pool, st| {
+            if n.wrapping_sub(1) >= pool.max_vectors {
+                return Err(bad_length(pool, n));
+            }
+            reclaim(pool, st);
+            match alloc_in(pool, st, n) {
+                Some(first) => Ok(first),
+                None => wait_for_room(pool, st, n, timeout),
+            }
+        })?;
+        let ring = self.ring.clone();
+        // SAFETY: as in `alloc`: `first..first + n` just became this slice's.
+        Ok(unsafe { Slice::new(ring, first, n) })
+    }
+
     /// Moves the read cursor over every released slice at the front of the
     /// ring; returns the vectors reclaimed. [`alloc`](Self::alloc) does this
     /// itself.
@@ -322,6 +381,54 @@ fn reclaim(pool: &RingPool, st: &mut ProducerState) -> usize {
         }
     }
     (st.read_pos - before) as usize
+}
+
+/// The sleeping part of `alloc_wait` (off the hot path): announce, fence,
+/// re-check, park; on every wake-up reclaim and re-check.
+#[cold]
+#[inline(never)]
+fn wait_for_room(
+    pool: &RingPool,
+    st: &mut ProducerState,
+    n: usize,
+    timeout: Duration,
+) -> Result<usize, RingError> {
+    // `None`: no deadline (`Duration::MAX` or beyond the clock's range).
+    let deadline = Instant::now().checked_add(timeout);
+    // SeqCst (the wait fence): orders the `waiting` store before the header
+    // loads of the re-check below, against the releasers' wake fence.
+    let reliable = pool.wake.announce(ord(SeqCst, "ring.wait.fence"));
+    let out = loop {
+        reclaim(pool, st);
+        if let Some(first) = alloc_in(pool, st, n) {
+            break Ok(first);
+        }
+        let left = match deadline {
+            None => None,
+            Some(d) => match d.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => Some(left),
+                _ => {
+                    st.stats.timeouts += 1;
+                    break Err(RingError::Timeout {
+                        requested: n,
+                        largest_fit: largest_fit(pool, st),
+                        oldest_live: oldest_live(pool, st),
+                    });
+                }
+            },
+        };
+        st.stats.waits += 1;
+        // Polls only if the kernel refused the barrier (`Wake::announce`).
+        const POLL: Duration = Duration::from_millis(1);
+        match (left, reliable) {
+            (None, true) => thread::park(),
+            (None, false) => thread::park_timeout(POLL),
+            (Some(left), true) => thread::park_timeout(left),
+            (Some(left), false) => thread::park_timeout(left.min(POLL)),
+        }
+    };
+    pool.wake.withdraw();
+    out
 }
 
 /// The largest slice that fits now (see `ring/mod.rs`, cursor arithmetic).

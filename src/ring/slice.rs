@@ -150,6 +150,12 @@ impl<R: RingRef> Drop for Slice<R> {
         // threads only at their own operations, so this runs as one step
         // with the release above (see `storage.rs`).
         pool.region.on_release(first, len);
+        // SeqCst (the wake fence; a compiler fence where the waiter's side
+        // is `membarrier`): orders the RELEASED store before the load of
+        // `waiting`, against the producer's wait fence, so a producer asleep
+        // in `alloc_wait` is never missed. Then one Relaxed load; the unpark
+        // only if a producer waits.
+        pool.wake.after_release(ord(SeqCst, "ring.wake.fence"));
     }
 }
 

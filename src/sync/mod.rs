@@ -15,8 +15,11 @@
 //! `Ordering`, `UnsafeCell` (loom's closure API), `thread_local!`,
 //! [`spin_loop`] and [`Backoff`] (under the models both yield to the
 //! scheduler, so a spinning thread cannot exhaust loom's branch limit or
-//! shuttle's step budget); the model back ends add `thread`, and loom `Track`
-//! (a value whose leak loom reports).
+//! shuttle's step budget); `fence`, `Mutex` and `thread` (with `park`,
+//! `park_timeout`, `current`: the ring's `alloc_wait`; loom's lacks
+//! `park_timeout`, so `loom.rs` adds one that parks without a clock); std
+//! adds `compiler_fence`, and loom `Track` (a value whose leak loom
+//! reports).
 //!
 //! Besides the switch, three helpers with their own files:
 //!

@@ -13,3 +13,8 @@ pub use ::shuttle::thread_local;
 /// The hint every retry loop calls once per failed attempt: a yield to
 /// shuttle's scheduler, which bounds a spinning thread.
 pub use ::shuttle::thread::yield_now as spin_loop;
+
+/// Fences and the lock the ring's `alloc_wait` uses (`thread` above has
+/// shuttle's `park`, `park_timeout`, `current`).
+pub use ::shuttle::sync::Mutex;
+pub use ::shuttle::sync::atomic::fence;

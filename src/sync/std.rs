@@ -11,3 +11,8 @@ pub use ::core::hint::spin_loop;
 
 /// Exponential back-off for CAS retry loops.
 pub use ::crossbeam_utils::Backoff;
+
+/// Fences and the lock and thread parking the ring's `alloc_wait` uses.
+pub use ::std::sync::Mutex;
+pub use ::std::sync::atomic::{compiler_fence, fence};
+pub use ::std::thread;

@@ -31,11 +31,21 @@ pub fn check(o: &Outcome, json: Result<String, String>, json_path: &str, deep: b
             return f;
         }
     };
+    // A model file is named by its algorithm's key, alone or followed by
+    // `_<part>` (`ring_wait.pml` models a part of the ring).
+    let model_row = |stem: &str| {
+        row(stem).or_else(|| {
+            crate::table::ROWS.iter().map(|(k, _)| *k).find(|k| {
+                stem.strip_prefix(k)
+                    .is_some_and(|rest| rest.starts_with('_'))
+            })
+        })
+    };
     for cfg in configs {
         let name = cfg.get("name").str().to_string();
         let model = cfg.get("model").str();
         let key = model.rsplit('/').next().unwrap_or(model);
-        let Some(row) = row(key.strip_suffix(".pml").unwrap_or(key)) else {
+        let Some(row) = model_row(key.strip_suffix(".pml").unwrap_or(key)) else {
             f.problems.push(format!(
                 "proofs/run: configuration {name} checks {model:?}, which names no algorithm key"
             ));
