@@ -21,7 +21,20 @@
 //!   (heap addresses) plus the set on loan. A get returns a pooled buffer, or
 //!   a fresh one only when none is pooled; it never returns a buffer on loan.
 //!   A return is accepted only below the bound.
-//! * both: a push or return is refused only at the bound when no other call
+//! * the thread-local front (`TlsPool`, per kind): the same bag with the
+//!   front's relaxed rule ([`FrontSpec`]): with `batch = ⌈per_thread / 2⌉`
+//!   and `others` the threads besides the caller that may hold a cache, a
+//!   get never returns a buffer on loan and misses only while at most
+//!   `per_thread × others` are pooled (all may sit in other caches); a
+//!   return is accepted only below `count` and refused only when at least
+//!   `count − batch × others` are pooled. The workers start each quarter
+//!   of their programs together (a barrier), so caches hold buffers and
+//!   places while others call. Setup and drain run alone, every other
+//!   cache flushed (`others = 0`: the plain pool's rule), so the drain must
+//!   find exactly the buffers accepted and not got back (conservation).
+//!   A strict rule (no slack for misses, or none for refusals) rejects
+//!   real histories of these rows.
+//! * stacks and plain pool: a push or return is refused only at the bound when no other call
 //!   is in flight (checked by a quiescent fill after the workers join).
 //!   While other calls are in flight a refusal may come early — a slot held
 //!   by an unfinished push or pop counts as taken — so a concurrent refusal
@@ -52,6 +65,7 @@ use verified_pools::pool::{
     BufferKind, BufferPool, Compression, Epoch, PointerNode, PoolConfig, ReturnOutcome,
     Serialization, Simd, Tagged, Variant,
 };
+use verified_pools::tls::{CachedBuf, CachedKind, TlsConfig, TlsPool};
 use verified_pools::{EpochStack, FreeList, PointerNodeStack, TaggedStack};
 
 // ---------------------------------------------------------------------------
@@ -770,14 +784,275 @@ fn pool_pointer_node() {
 }
 
 // ---------------------------------------------------------------------------
-// The thread-local front (`TlsPool`): NOT CHECKED HERE YET.
-//
-// Its redesign is in progress; its row belongs here, with the relaxed rule
-// the front's contract states (a get may miss while other threads' caches
-// hold buffers; a return may be kept in the caller's cache) and
-// conservation at quiescence (after each thread flushes, the bag equals the
-// pool's `pooled` buffers).
+// The thread-local front (`TlsPool`): specification and subject
 // ---------------------------------------------------------------------------
+
+#[derive(Clone, Debug)]
+enum FrontOp {
+    /// A get (by value or in a guard) returned the buffer at this address;
+    /// `others`: how many other threads may hold a cache meanwhile (0 in
+    /// the setup and drain, which run alone after every other cache was
+    /// flushed).
+    Get { id: usize, others: usize },
+    /// A return of this buffer, `accepted` or refused (pool full).
+    Return {
+        id: usize,
+        accepted: bool,
+        others: usize,
+    },
+}
+
+/// The front's relaxed rule, per kind, with `batch = ⌈PER_THREAD / 2⌉` and
+/// `others` the threads other than the caller that may hold a cache. The
+/// state is `(pooled, on loan)`, each sorted.
+///
+/// * A get returns a pooled buffer, or a fresh one (a miss) only when at
+///   most `PER_THREAD × others` are pooled: those may all sit in other
+///   threads' caches, invisible to the caller. It never returns a buffer on
+///   loan (no double hand-out).
+/// * A return is accepted only while fewer than `COUNT` are pooled (the
+///   bound is exact), and refused only when at least `COUNT − batch ×
+///   others` are pooled: each other cache may reserve up to `batch` free
+///   places.
+/// * With `others = 0` (setup, drain) both rules are the plain pool's:
+///   miss only when empty, refusal only when full. The drain's `COUNT + 1`
+///   gets must therefore find every pooled buffer (conservation).
+struct FrontSpec<const COUNT: usize, const PER_THREAD: usize>;
+
+impl<const COUNT: usize, const PER_THREAD: usize> Specification for FrontSpec<COUNT, PER_THREAD> {
+    type State = (Vec<usize>, Vec<usize>);
+    type Operation = FrontOp;
+
+    fn init() -> Self::State {
+        (Vec::new(), Vec::new())
+    }
+
+    fn apply(op: &FrontOp, state: &Self::State) -> (bool, Self::State) {
+        let batch = PER_THREAD.div_ceil(2);
+        let (mut pooled, mut out) = state.clone();
+        let valid = match *op {
+            FrontOp::Get { id, others } => {
+                match (pooled.binary_search(&id), out.binary_search(&id)) {
+                    (_, Ok(_)) => false, // handed out while on loan
+                    (Ok(i), Err(j)) => {
+                        pooled.remove(i);
+                        out.insert(j, id);
+                        true
+                    }
+                    // A miss: only while every pooled buffer may be hidden
+                    // in other threads' caches.
+                    (Err(_), Err(j)) => {
+                        out.insert(j, id);
+                        pooled.len() <= PER_THREAD * others
+                    }
+                }
+            }
+            FrontOp::Return {
+                id,
+                accepted,
+                others,
+            } => match out.binary_search(&id) {
+                Err(_) => false, // not on loan
+                Ok(j) => {
+                    out.remove(j);
+                    if accepted {
+                        let fits = pooled.len() < COUNT;
+                        match pooled.binary_search(&id) {
+                            Ok(_) => false,
+                            Err(i) => {
+                                pooled.insert(i, id);
+                                fits
+                            }
+                        }
+                    } else {
+                        pooled.len() + batch * others >= COUNT
+                    }
+                }
+            },
+        };
+        (valid, (pooled, out))
+    }
+}
+
+const FRONT_COUNT: usize = 6;
+const FRONT_PER_THREAD: usize = 2;
+/// Barriers per worker program: the workers start each phase together.
+const FRONT_PHASES: usize = 4;
+
+fn front_config() -> TlsConfig {
+    TlsConfig {
+        pool: PoolConfig {
+            count: FRONT_COUNT,
+            ..pool_config()
+        },
+        per_thread: FRONT_PER_THREAD,
+    }
+}
+
+enum FrontHeld<'p, K: CachedKind> {
+    Value(K::Buffer),
+    Guard(CachedBuf<'p, K>),
+}
+
+fn front_get<'p, K: CachedKind>(
+    pool: &'p TlsPool,
+    rec: &mut Recorder<'_, FrontOp>,
+    in_guard: bool,
+    others: usize,
+) -> FrontHeld<'p, K>
+where
+    K::Buffer: Identity,
+{
+    let mut held = None;
+    rec.record(|| {
+        let h = if in_guard {
+            FrontHeld::Guard(pool.guard::<K>())
+        } else {
+            FrontHeld::Value(pool.get::<K>())
+        };
+        let id = match &h {
+            FrontHeld::Value(b) => b.identity(),
+            FrontHeld::Guard(g) => (**g).identity(),
+        };
+        held = Some(h);
+        FrontOp::Get { id, others }
+    });
+    held.expect("recorded")
+}
+
+fn front_give_back<K: CachedKind>(
+    pool: &TlsPool,
+    rec: &mut Recorder<'_, FrontOp>,
+    held: FrontHeld<'_, K>,
+    others: usize,
+) where
+    K::Buffer: Identity,
+{
+    rec.record(|| {
+        let (id, outcome) = match held {
+            FrontHeld::Value(b) => (b.identity(), pool.give_back::<K>(b)),
+            FrontHeld::Guard(g) => ((*g).identity(), g.give_back()),
+        };
+        let accepted = match outcome {
+            ReturnOutcome::Accepted => true,
+            ReturnOutcome::PoolFull => false,
+            other => panic!("a pool buffer returned unchanged was judged {other:?}"),
+        };
+        FrontOp::Return {
+            id,
+            accepted,
+            others,
+        }
+    });
+}
+
+/// Runs history `index` of a front row and checks it: setup on this thread
+/// (then flushed), 2–4 workers (each flushes before it exits), the drain.
+fn front_history<K: CachedKind>(row: &str, index: usize) -> Outcome
+where
+    K::Buffer: Identity,
+{
+    let mut rng = Rng::new(seed(), row, index);
+    let pool = TlsPool::<Tagged>::new(front_config()).expect("row config is valid");
+    let clock = Instant::now();
+    let workers = rng.range(THREADS.0, THREADS.1);
+    let others = workers - 1;
+    let programs: Vec<Vec<(bool, bool)>> = (0..workers)
+        .map(|_| {
+            let n = rng.range(OPS.0, OPS.1);
+            (0..n)
+                .map(|_| (rng.next() % 2 == 0, rng.next() % 2 == 0))
+                .collect()
+        })
+        .collect();
+    // Setup: every pre-allocated buffer out and back, so the specification
+    // learns each identity; then this thread's cache goes back to the pool,
+    // so only the workers hold caches while they run.
+    let mut setup = Recorder::new(&clock);
+    let first: Vec<FrontHeld<'_, K>> = (0..FRONT_COUNT)
+        .map(|_| front_get::<K>(&pool, &mut setup, false, 0))
+        .collect();
+    for held in first {
+        front_give_back(&pool, &mut setup, held, 0);
+    }
+    pool.flush_local();
+    let barrier = Barrier::new(workers);
+    let mut buffers: Vec<Vec<Record<FrontOp>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = programs
+            .iter()
+            .map(|program| {
+                let (pool, clock, barrier) = (&pool, &clock, &barrier);
+                scope.spawn(move || {
+                    let mut rec = Recorder::new(clock);
+                    let mut hand: Vec<FrontHeld<'_, K>> = Vec::new();
+                    for phase in 0..FRONT_PHASES {
+                        // Every worker starts each phase together: buffers
+                        // and places left in the caches at a phase's end
+                        // are what the next phase's calls must live with.
+                        barrier.wait();
+                        let steps = phase * program.len() / FRONT_PHASES
+                            ..(phase + 1) * program.len() / FRONT_PHASES;
+                        for &(wants_get, in_guard) in &program[steps] {
+                            if (wants_get || hand.is_empty()) && hand.len() < MAX_HELD {
+                                hand.push(front_get::<K>(pool, &mut rec, in_guard, others));
+                            } else {
+                                let held = if in_guard {
+                                    hand.remove(0)
+                                } else {
+                                    hand.pop().unwrap()
+                                };
+                                front_give_back(pool, &mut rec, held, others);
+                            }
+                        }
+                    }
+                    while let Some(held) = hand.pop() {
+                        front_give_back(pool, &mut rec, held, others);
+                    }
+                    pool.flush_local();
+                    rec.records
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let pooled = pool.stats().of(K::ID).pool.pooled;
+    assert!(
+        pooled <= FRONT_COUNT,
+        "{row}: history {index}: {pooled} pooled, bound {FRONT_COUNT}"
+    );
+    // Drain alone: `FRONT_COUNT + 1` gets must find every pooled buffer,
+    // then miss; giving them all back fills the kind exactly to its bound
+    // and refuses the last.
+    let drained: Vec<FrontHeld<'_, K>> = (0..=FRONT_COUNT)
+        .map(|_| front_get::<K>(&pool, &mut setup, false, 0))
+        .collect();
+    for held in drained {
+        front_give_back(&pool, &mut setup, held, 0);
+    }
+    buffers.push(setup.records);
+    check::<FrontSpec<FRONT_COUNT, FRONT_PER_THREAD>, _>(buffers)
+}
+
+// The front over the tagged pool, one row per kind (each test is named as
+// its row, so the replay line's filter finds it).
+
+#[test]
+fn tls_tagged_serialization() {
+    let row = "tls_tagged_serialization";
+    must_pass("tls", row, |i| front_history::<Serialization>(row, i));
+}
+
+#[test]
+fn tls_tagged_compression() {
+    let row = "tls_tagged_compression";
+    must_pass("tls", row, |i| front_history::<Compression>(row, i));
+}
+
+#[test]
+fn tls_tagged_simd() {
+    let row = "tls_tagged_simd";
+    must_pass("tls", row, |i| front_history::<Simd>(row, i));
+}
 
 // ---------------------------------------------------------------------------
 // Negative row: the seed's multi-popper pop

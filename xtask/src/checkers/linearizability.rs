@@ -49,6 +49,27 @@ mod tests {
         );
     }
 
+    /// The front has a row: its cell passes on its evidence and, without
+    /// any, is a FAIL rather than skipped.
+    #[test]
+    fn the_front_has_a_row() {
+        let mut o = outcome("linearizability.specimen.log", Some(0), false);
+        let mut bare = check(&o, "r");
+        crate::checkers::finish(&mut bare.table, 1);
+        assert_eq!(
+            bare.table.get("tls", Checker::Linearizability).status(),
+            Status::Fail
+        );
+        o.text.push_str(
+            "evidence: checker=linearizability algo=tls scenario=tls_tagged_simd result=pass histories=1000 ops=117316 threads=2-4 secs=0.79\n",
+        );
+        let mut f = check(&o, "r");
+        crate::checkers::finish(&mut f.table, 1);
+        assert!(f.problems.is_empty(), "{:?}", f.problems);
+        let c = f.table.get("tls", Checker::Linearizability);
+        assert_eq!(c.status(), Status::Pass, "{}", c.text());
+    }
+
     #[test]
     fn a_negative_variant_not_caught_fails_its_row() {
         let o = outcome("linearizability.specimen-fail.log", Some(101), false);

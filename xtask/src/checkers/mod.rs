@@ -55,16 +55,11 @@ impl Findings {
 
 /// The cells no checker covers by design, and why (a cell with no evidence
 /// and no reason is a FAIL). The only list of them.
-const NOT_MODELLED: [(Row, Checker, &str); 5] = [
+const NOT_MODELLED: [(Row, Checker, &str); 4] = [
     (
         "ring",
         Checker::Linearizability,
         "no sequential specification of the ring (slices are released out of order); loom, shuttle and SPIN check its cursors",
-    ),
-    (
-        "tls",
-        Checker::Linearizability,
-        "no linearizability model of the thread-local front (its caches are per-thread); loom, shuttle and proptest check its depot and room",
     ),
     (
         "pool",
