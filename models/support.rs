@@ -225,26 +225,49 @@ pub mod shuttle_run {
         env_usize("SHUTTLE_ITERATIONS", 10_000)
     }
 
-    /// Random and PCT (depth 3) schedules must both pass.
+    /// The seed of the must-pass runs: `SHUTTLE_SEED` (decimal or `0x` hex),
+    /// default a fixed one, so a run reproduces bit for bit; it is printed in
+    /// every evidence line.
+    pub fn seed() -> u64 {
+        const DEFAULT: u64 = 0x5eed_5afe;
+        std::env::var("SHUTTLE_SEED")
+            .ok()
+            .and_then(|v| match v.strip_prefix("0x") {
+                Some(hex) => u64::from_str_radix(hex, 16).ok(),
+                None => v.parse().ok(),
+            })
+            .unwrap_or(DEFAULT)
+    }
+
+    /// Random and PCT (depth 3) schedules, each from the fixed [`seed`],
+    /// must both pass.
     pub fn must_pass(algo: &str, scenario: &str, f: impl Fn() + Sync + Send + Clone + 'static) {
+        use shuttle::scheduler::{PctScheduler, RandomScheduler};
         let _turn = serial();
         let n = iterations();
-        let (_, secs) = timed(|| shuttle::check_random(f.clone(), n));
+        let seed = seed();
+        let (_, secs) = timed(|| {
+            let scheduler = RandomScheduler::new_from_seed(seed, n);
+            shuttle::Runner::new(scheduler, Default::default()).run(f.clone());
+        });
         evidence(
             "shuttle-random",
             algo,
             scenario,
             "pass",
-            &format!("iterations={n}"),
+            &format!("iterations={n} seed={seed:#x}"),
             secs,
         );
-        let (_, secs) = timed(|| shuttle::check_pct(f, n, 3));
+        let (_, secs) = timed(|| {
+            let scheduler = PctScheduler::new_from_seed(seed, 3, n);
+            shuttle::Runner::new(scheduler, Default::default()).run(f);
+        });
         evidence(
             "shuttle-pct",
             algo,
             scenario,
             "pass",
-            &format!("iterations={n} depth=3"),
+            &format!("iterations={n} depth=3 seed={seed:#x}"),
             secs,
         );
     }
