@@ -63,8 +63,10 @@ const COMMON: &[(&str, How)] = &[
     ("models/tier", Verbatim),
 ];
 
-/// The items of the crate root every algorithm leaves out.
-const ROOT_ONLY: &[&str] = &["ReadmeDoctests"];
+/// The items of the crate root every algorithm leaves out: the README's
+/// doctests, the seed-compatibility layer and the SIMD crates' re-exports
+/// (for users of the whole crate).
+const ROOT_ONLY: &[&str] = &["ReadmeDoctests", "compat", "simd_aligned", "wide"];
 
 const MODEL_DEPS: &[(&str, &str)] = &[
     ("target.'cfg(loom)'.dependencies", "loom"),
