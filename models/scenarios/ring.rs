@@ -146,8 +146,11 @@ pub fn producer_hand_off() {
     let t = thread::spawn(move || {
         let b = p.alloc(2).expect("room for B");
         assert_eq!(b.first_vector(), 2);
-        drop(b);
+        // The producer goes before the slice: a slice's drop runs the
+        // wake-up fence, which would otherwise order the state writes ahead
+        // of the flag and hide a weakened `ring.producer.return`.
         drop(p);
+        drop(b);
     });
     match RingPool::arc_producer(&pool) {
         Ok(mut q) => {
