@@ -25,32 +25,41 @@
 //!    sets `places` to 0 with it), so a push after the check `len <
 //!    places` needs no capacity check.
 //! 5. No hoarding of places: between the owner's calls a cache holds at most
-//!    `batch` free places (`places − items.len() ≤ batch`); an empty cache
-//!    that refills first gives all its free places back to `room`, and a
-//!    buffer refilled alone from the loose list leaves its place there. A
-//!    get that would leave more than `batch` gives all but `batch / 2` back
-//!    (one RMW, at most once per `batch / 2 + 1` gets); a return takes at
-//!    most `batch` from `room`, and only when it has no free place.
+//!    `spare = ⌈batch / 2⌉` free places (`places − items.len() ≤ spare`);
+//!    an empty cache that refills first gives all its free places back to
+//!    `room`, and a buffer refilled alone from the loose list leaves its
+//!    place there. A get that would leave more than `spare` gives them all
+//!    back (one RMW, at most once per `spare + 1` gets); a return takes at
+//!    most `spare` from `room`, and only when it has no free place.
 //! 6. No hoarding of buffers by a thread that only returns: a return that
 //!    finds no free place first moves the cache's bottom `batch` buffers to
 //!    the depot if it holds at least `batch`, and claims (invariant 8) stop
 //!    at the next multiple of `batch`, so such a cache holds at most `batch`
 //!    buffers. (A thread that also gets may hold up to `per_thread`: its
 //!    own gets drain it.)
-//! 7. `low = places.saturating_sub(batch)`: `get` leaves the hot path iff
+//! 7. `low = places.saturating_sub(spare)`: `get` leaves the hot path iff
 //!    `items.len() ≤ low`, i.e. the cache is empty or the pop would leave
-//!    more than `batch` free places (invariant 5).
+//!    more than `spare` free places (invariant 5).
 //! 8. No hoarding of places by claims: a claim from `room` asks for one
-//!    place, doubling (up to `batch`) only while the owner makes no get
+//!    place, doubling (up to `spare`) only while the owner makes no get
 //!    between its claims, so threads that each return one buffer take one
-//!    place each, and a thread that only returns claims a batch at a time.
+//!    place each, and a thread that only returns claims `spare` at a time.
 //!
 //! # The contract these give (stated in `mod.rs`)
 //! A return is refused only when `room` is empty and its own cache has no
 //! free place: every free place is then in another thread's cache (≤
-//! `batch` each, invariant 5) or in transit. A get misses only when its own
+//! `spare` each, invariant 5) or in transit. A get misses only when its own
 //! cache, the depot and the loose list are empty: every pooled buffer is
 //! then in another thread's cache.
+//!
+//! In a hand-off (one thread only gets, one only returns) this bounds the
+//! refusals of a whole run: a refusal finds every free place in the
+//! getter's cache, so `count − pooled ≤ spare` then, and the buffer it
+//! drops leaves one more place free for good. After at most `spare`
+//! refusals every return finds a place, as long as no get misses (each
+//! miss adds a buffer), which `count > spare + batch + in flight`
+//! guarantees: the depot and the loose list then always hold a buffer when
+//! the getter refills.
 //!
 //! # Linearization points
 //! * get from the cache / return into a free cached place: the owner's own
@@ -137,7 +146,7 @@ impl Counts {
 struct Local<T> {
     items: Vec<T>,
     places: usize,
-    /// `places.saturating_sub(batch)` (invariant 7).
+    /// `places.saturating_sub(spare)` (invariant 7).
     low: usize,
     /// Places the last claim from `room` asked for (invariant 8).
     claim: usize,
@@ -308,6 +317,9 @@ pub struct Front<K: BufferKind> {
     per_thread: usize,
     /// Buffers and places moved per exchange (`⌈per_thread / 2⌉`).
     batch: usize,
+    /// The most free places a cache keeps between its owner's calls, and
+    /// the most a claim takes from `room`: `⌈batch / 2⌉` (invariant 5).
+    spare: usize,
     pub(crate) base: Baseline,
 }
 
@@ -329,6 +341,7 @@ impl<K: BufferKind> Front<K> {
             count,
             per_thread,
             batch,
+            spare: batch.div_ceil(2),
             base: Baseline::default(),
         }
     }
@@ -369,7 +382,7 @@ impl<K: BufferKind> Front<K> {
     /// Sets the cache's places (and `low`, invariant 7) and publishes them.
     fn set_places(&self, l: &mut Local<K::Buffer>, public: &Published, places: usize) {
         l.places = places;
-        l.low = places.saturating_sub(self.batch);
+        l.low = places.saturating_sub(self.spare);
         // Relaxed: statistics only; the owner is the only writer.
         public.places.store(places, Relaxed);
     }
@@ -377,7 +390,7 @@ impl<K: BufferKind> Front<K> {
     /// A cleared buffer for the owner of `cache`.
     ///
     /// The hot path is one compare (`items.len() ≤ low`: empty, or the pop
-    /// would leave more than `batch` free places), a pop from the owner's
+    /// would leave more than `spare` free places), a pop from the owner's
     /// `items`, a clear, one owner store of the `gets` total and a compare
     /// of `gets − returned` (this cache's `in_use`) with the cache's peak.
     /// The cold path (`get_cold`) leaves a buffer in `items` rather than
@@ -416,7 +429,8 @@ impl<K: BufferKind> Front<K> {
     }
 
     /// Readies the cache for `get`'s pop: refills it if empty, and gives
-    /// free places above `batch` back to `room` (invariant 5).
+    /// its free places back to `room` if the pop would leave more than
+    /// `spare` (invariant 5).
     #[cold]
     #[inline(never)]
     fn get_cold<L: FreeList<K::Buffer>>(
@@ -432,10 +446,12 @@ impl<K: BufferKind> Front<K> {
         // holds no place, so then it is all of `places`).
         let left = l.items.len() - 1;
         let free = l.places.saturating_sub(left);
-        if free > self.batch && !is_active(HOARD_PLACES) {
-            let give = free - self.batch / 2;
-            self.give_room(give);
-            self.set_places(l, public, l.places - give);
+        if free > self.spare && !is_active(HOARD_PLACES) {
+            // All of them: a thread that only gets pays this one RMW per
+            // `spare + 1` gets; one that gets and returns pays nothing while
+            // it holds at most `spare` buffers out at once.
+            self.give_room(free);
+            self.set_places(l, public, l.places - free);
         }
     }
 
@@ -525,7 +541,7 @@ impl<K: BufferKind> Front<K> {
     }
 
     /// A return into a cache with no free place: first the bottom batch to
-    /// the depot if the cache holds one (invariant 6), then up to a batch of
+    /// the depot if the cache holds one (invariant 6), then up to `spare`
     /// places from `room`; none left there means the pool is full.
     #[cold]
     #[inline(never)]
@@ -556,11 +572,12 @@ impl<K: BufferKind> Front<K> {
             self.set_places(l, public, l.places - batch);
         }
         // Claim sizes double while returns come with no get between them
-        // (a thread that only returns), from one (invariant 8).
+        // (a thread that only returns), from one up to `spare`, the most
+        // free places a cache may keep (invariants 5 and 8).
         // Relaxed: the owner's own total.
         let gets = public.gets.load(Relaxed);
         l.claim = if gets == l.gets_at_claim {
-            (l.claim * 2).clamp(1, batch)
+            (l.claim * 2).clamp(1, self.spare)
         } else {
             1
         };
