@@ -21,6 +21,7 @@ fn scenarios_on_std_threads() {
         scenarios::drop_pool_while_cached();
         scenarios::hand_off_get_here(3);
         scenarios::hand_off_return_here(3);
+        scenarios::hand_off_through_depot();
     }
 }
 
