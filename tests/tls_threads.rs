@@ -163,7 +163,13 @@ struct HandOff {
 /// whose place the getter's cache still holds is refused), so after it no
 /// return can be refused. Returns the figures of the `measured` buffers
 /// sent after the warm-up, and the run's refusals.
-fn hand_off(count: usize, per_thread: usize, depth: usize, warm: usize, measured: usize) -> HandOff {
+fn hand_off(
+    count: usize,
+    per_thread: usize,
+    depth: usize,
+    warm: usize,
+    measured: usize,
+) -> HandOff {
     let pool = Arc::new(
         TlsPool::<Tagged>::new(TlsConfig {
             pool: PoolConfig {

@@ -117,13 +117,15 @@ use simd_aligned::VecSimd;
 use wide::f64x4;
 
 use crate::pool::{
-    BufferKind, BufferPool, Compression, ConfigError, KindStats, ReturnOutcome, Serialization,
-    Simd, Tagged, Variant,
+    BufferKind, BufferPool, Compression, ConfigError, ReturnOutcome, Serialization, Simd, Tagged,
+    Variant,
 };
 use crate::stack::{CapacityError, FreeList};
-use crate::sync::{Arc, AtomicBool, AtomicUsize, Ordering::Relaxed};
+use crate::sync::{Arc, AtomicBool, Ordering::Relaxed};
 
-use cache::{Counts, Front, KindCache};
+use crate::counters::cache::Counts;
+use crate::counters::non_negative;
+use cache::{Front, KindCache};
 use depot::Depot;
 use local::Registration;
 use registry::{Registry, Slot};
@@ -510,15 +512,6 @@ impl<V: Variant> TlsPool<V> {
     fn kind_stats<K: CachedKind>(&self) -> TlsKindStats {
         let front = K::front(&*self.inner);
         let (raw, cached, places, peak) = self.totals::<K>();
-        let base = &front.base;
-        // Relaxed (every baseline load): statistics only.
-        let since = |now: usize, at: &AtomicUsize| non_negative(now.wrapping_sub(at.load(Relaxed)));
-        let misses = since(raw.misses, &base.misses);
-        let prealloc = if base.reset.load(Relaxed) == 0 {
-            front.count
-        } else {
-            0
-        };
         let in_use = non_negative(raw.in_use());
         // One slot: every call went through one cache, whose high-water mark
         // is the pool's. Several: the sum of the caches' marks bounds the
@@ -531,27 +524,19 @@ impl<V: Variant> TlsPool<V> {
         } else {
             peak.min(front.count.saturating_add(raw.misses)).max(in_use)
         };
+        let pooled = non_negative(
+            front
+                .count
+                .wrapping_add(raw.accepted)
+                .wrapping_sub(raw.hits()),
+        );
         TlsKindStats {
-            pool: KindStats {
-                hits: since(raw.hits(), &base.hits),
-                misses,
-                fresh_allocations: prealloc.saturating_add(misses),
-                returns_accepted: since(raw.accepted, &base.accepted),
-                rejected_too_small: since(raw.too_small, &base.too_small),
-                rejected_too_large: since(raw.too_large, &base.too_large),
-                rejected_pool_full: since(raw.full, &base.full),
-                taken_out: since(raw.taken_out, &base.taken_out),
-                pooled: non_negative(
-                    front
-                        .count
-                        .wrapping_add(raw.accepted)
-                        .wrapping_sub(raw.hits()),
-                ),
+            pool: front.base.since(&raw.totals()).kind_stats(
+                front.base.preallocated(),
+                pooled,
                 in_use,
                 peak_in_use,
-                // The front has no `try_get` yet.
-                try_get_empty: 0,
-            },
+            ),
             peak_in_use_exact,
             cached: non_negative(cached),
             reserved: non_negative(places.wrapping_sub(cached)),
@@ -570,16 +555,7 @@ impl<V: Variant> TlsPool<V> {
 
     fn reset_kind<K: CachedKind>(&self) {
         let (raw, ..) = self.totals::<K>();
-        let base = &K::front(&*self.inner).base;
-        // Relaxed (all): statistics only.
-        base.hits.store(raw.hits(), Relaxed);
-        base.misses.store(raw.misses, Relaxed);
-        base.accepted.store(raw.accepted, Relaxed);
-        base.too_small.store(raw.too_small, Relaxed);
-        base.too_large.store(raw.too_large, Relaxed);
-        base.full.store(raw.full, Relaxed);
-        base.taken_out.store(raw.taken_out, Relaxed);
-        base.reset.store(1, Relaxed);
+        K::front(&*self.inner).base.record(&raw.totals());
         for slot in self.inner.registry.iter() {
             let cache = K::cache(slot);
             cache.reset_peak(non_negative(cache.read().counts.in_use()));
@@ -596,11 +572,6 @@ impl<V: Variant> TlsPool<V> {
 /// Slots ever made in `inner`'s registry.
 fn inner_slots<V: Variant>(inner: &Inner<V>) -> usize {
     inner.registry.iter().count()
-}
-
-/// Clamps a wrapping difference that should be non-negative to `0..`.
-fn non_negative(value: usize) -> usize {
-    if (value as isize) < 0 { 0 } else { value }
 }
 
 impl<V: Variant> Drop for TlsPool<V> {
