@@ -184,13 +184,13 @@ fn return_all(pool: &TlsPool, buffers: Vec<Vec<u8>>, t: &mut Tally) {
 
 /// The no-spurious-full rule after a hand-off, at quiescence: every
 /// refused return is matched by a free place some other cache still holds
-/// (here only this thread's), and no cache holds more than a batch (`tiny`:
+/// (here only this thread's), and no cache holds more than `spare` (`tiny`:
 /// one) of free places.
 fn check_refusals_within_slack(pool: &TlsPool, full: usize) {
     let s = pool.stats().serialization;
     assert!(
         s.reserved <= 1,
-        "the getter's cache hoards {} free places (batch 1): {s:?}",
+        "the getter's cache hoards {} free places (spare 1): {s:?}",
         s.reserved
     );
     assert!(
@@ -332,7 +332,7 @@ pub fn hand_off_through_depot() {
     let s = pool.stats().serialization;
     assert!(
         s.reserved <= 1,
-        "this thread's cache keeps {} free places (spare 1): {s:?}",
+        "this thread's cache hoards {} free places (spare 1): {s:?}",
         s.reserved
     );
     assert_eq!(

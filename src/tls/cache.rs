@@ -84,7 +84,7 @@ use crate::sync::{AtomicUsize, Backoff, Ordering::Relaxed, UnsafeCell};
 use crossbeam_utils::CachePadded;
 
 use super::depot::Depot;
-use super::{HOARD_ITEMS, HOARD_PLACES};
+use super::{HALF_GIVE_BACK, HOARD_ITEMS, HOARD_PLACES};
 
 /// The owner's private state. Only the owner touches it (invariant 2).
 struct Local<T> {
@@ -277,12 +277,19 @@ impl<K: BufferKind> Front<K> {
         // holds no place, so then it is all of `places`).
         let left = l.items.len() - 1;
         let free = l.places.saturating_sub(left);
-        if free > self.spare && !is_active(HOARD_PLACES) {
+        // The mutant keeps the old rule: past `batch`, down to `batch / 2`.
+        let (keep, left_free) = if is_active(HALF_GIVE_BACK) {
+            (self.batch, self.batch / 2)
+        } else {
+            (self.spare, 0)
+        };
+        if free > keep && !is_active(HOARD_PLACES) {
             // All of them: a thread that only gets pays this one RMW per
             // `spare + 1` gets; one that gets and returns pays nothing while
             // it holds at most `spare` buffers out at once.
-            self.give_room(free);
-            self.set_places(l, public, l.places - free);
+            let give = free - left_free;
+            self.give_room(give);
+            self.set_places(l, public, l.places - give);
         }
     }
 

@@ -277,11 +277,15 @@ mod mutants {
     /// A cache that only receives returns keeps up to `per_thread` buffers
     /// before moving a batch to the depot (the old rule).
     pub const HOARD_ITEMS: &str = "tls.hoard_items";
+
+    /// A get gives free places back only past `batch`, down to `batch / 2`
+    /// (the rule before `spare`).
+    pub const HALF_GIVE_BACK: &str = "tls.half_give_back";
 }
 #[cfg(any(loom, shuttle))]
-pub use mutants::{HOARD_ITEMS, HOARD_PLACES};
+pub use mutants::{HALF_GIVE_BACK, HOARD_ITEMS, HOARD_PLACES};
 #[cfg(not(any(loom, shuttle)))]
-use mutants::{HOARD_ITEMS, HOARD_PLACES};
+use mutants::{HALF_GIVE_BACK, HOARD_ITEMS, HOARD_PLACES};
 
 fn depot_error(e: CapacityError) -> TlsConfigError {
     TlsConfigError::Pool(match e {
