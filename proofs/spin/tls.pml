@@ -1,6 +1,6 @@
 /* tls.pml — the thread-local front's place / batch / depot protocol
  * (src/tls/cache.rs: Front::get, get_cold, refill_or_miss, give_back,
- * return_needing_place, flush; src/tls/depot.rs: push_batch, pop_batch).
+ * make_place, flush; src/tls/depot.rs: push_batch, pop_batch).
  *
  * Threads: a getter G (gets, hands every buffer to R through a channel), a
  * returner R (returns what it receives), and with -DMIXED a third thread M
@@ -308,7 +308,7 @@ inline give_back() {
      /*@ cache.rs give_back: `push_within_capacity(&mut l.items, buffer)` */
      atomic { loc[b] = CACHE(me); items[me * PT + n[me]] = b; n[me]++; pooled++ }
   :: else ->
-     /* return_needing_place */
+     /* make_place */
 #ifdef HOARD_ITEMS
      if :: n[me] >= PT -> push_batch(B) :: else fi;
 #else
@@ -325,7 +325,7 @@ inline give_back() {
         /* PoolFull (the rule was checked at the load that found room empty) */
         atomic { loc[b] = GONE; refused++ }
      :: else ->
-        /*@ cache.rs return_needing_place: `push_within_capacity` after the grant */
+        /*@ cache.rs give_back: `push_within_capacity` after make_place's grant */
         atomic { loc[b] = CACHE(me); items[me * PT + n[me]] = b; n[me]++; pooled++ }
      fi
   fi

@@ -347,6 +347,13 @@ impl<K: BufferKind> Front<K> {
 
     /// Offers `buffer` back through the owner of `cache`.
     ///
+    /// The buffer never goes to an out-of-line call: `make_place` only
+    /// readies a free place, and the push is made here. A buffer passed by
+    /// value to a cold function is built in memory, and under `lto` with one
+    /// codegen unit LLVM hoisted that copy above the branch, so every return
+    /// stored the buffer to the stack and reloaded it (a store-forwarding
+    /// stall per return).
+    ///
     /// # Safety
     /// The calling thread owns `cache` (see [`KindCache::with_local`]).
     #[inline(always)]
@@ -357,39 +364,42 @@ impl<K: BufferKind> Front<K> {
         buffer: K::Buffer,
     ) -> ReturnOutcome {
         let size = K::size_of(&buffer);
+        let public = &cache.public;
+        if size < self.accept_min {
+            public.note_too_small();
+            return ReturnOutcome::TooSmall;
+        }
+        if size > self.accept_max {
+            public.note_too_large();
+            return ReturnOutcome::TooLarge;
+        }
         // SAFETY: forwarded from the caller.
         unsafe {
             cache.with_local(|l| {
-                let public = &cache.public;
-                if size < self.accept_min {
-                    public.note_too_small();
-                    ReturnOutcome::TooSmall
-                } else if size > self.accept_max {
-                    public.note_too_large();
-                    ReturnOutcome::TooLarge
-                } else if l.items.len() < l.places {
-                    push_within_capacity(&mut l.items, buffer);
-                    public.note_accepted();
-                    ReturnOutcome::Accepted
-                } else {
-                    self.return_needing_place(l, public, loose, buffer)
+                if l.items.len() >= l.places && !self.make_place(l, public, loose) {
+                    public.note_full();
+                    // `buffer` is dropped here: freed, not leaked.
+                    return ReturnOutcome::PoolFull;
                 }
+                push_within_capacity(&mut l.items, buffer);
+                public.note_accepted();
+                ReturnOutcome::Accepted
             })
         }
     }
 
-    /// A return into a cache with no free place: first the bottom batch to
-    /// the depot if the cache holds one (invariant 6), then up to `spare`
-    /// places from `room`; none left there means the pool is full.
+    /// Readies a free place in a cache that has none, for a return: first
+    /// the bottom batch to the depot if the cache holds one (invariant 6),
+    /// then up to `spare` places from `room`. False if `room` had none: the
+    /// pool is full.
     #[cold]
     #[inline(never)]
-    fn return_needing_place<L: FreeList<K::Buffer>>(
+    fn make_place<L: FreeList<K::Buffer>>(
         &self,
         l: &mut Local<K::Buffer>,
         public: &CacheTotals,
         loose: &L,
-        buffer: K::Buffer,
-    ) -> ReturnOutcome {
+    ) -> bool {
         let batch = self.batch;
         // The mutant keeps the old rule: move a batch out only when full.
         let threshold = if is_active(HOARD_ITEMS) {
@@ -428,14 +438,10 @@ impl<K: BufferKind> Front<K> {
             .min(self.per_thread - l.places);
         let got = self.take_room(want);
         if got == 0 {
-            public.note_full();
-            // `buffer` is dropped here: freed, not leaked.
-            return ReturnOutcome::PoolFull;
+            return false;
         }
         self.set_places(l, public, l.places + got);
-        push_within_capacity(&mut l.items, buffer);
-        public.note_accepted();
-        ReturnOutcome::Accepted
+        true
     }
 
     /// A guard's buffer left the pool for good.
@@ -516,7 +522,7 @@ impl<K: BufferKind> Front<K> {
 /// Pushes onto a cache's `items` without `Vec::push`'s capacity check.
 ///
 /// The caller has checked `items.len() < places` (`give_back`), or made it
-/// so (`return_needing_place`: a place grant), and
+/// so (`make_place`: a place grant), and
 /// `places ≤ items.capacity()` (invariant 4).
 #[inline(always)]
 fn push_within_capacity<T>(items: &mut Vec<T>, value: T) {
