@@ -4,11 +4,8 @@
 //! std, loom or shuttle, so each *model* thread has its own table) maps a
 //! pool's key — the address of its shared state, kept unique by the strong
 //! `Arc` the entry holds — to the slot this thread claimed in that pool. The
-//! last pool used is remembered in a second thread-local, `LAST`: two
-//! `Cell`s with a `const` initialiser and no destructor, so under std the
-//! hot path is a compare with a `%fs`-relative word and a pointer load — no
-//! lazy-initialisation or destructor-state check (which the table, having
-//! a destructor, needs on every access), no RMW, no lock, no allocation.
+//! last pool used is remembered in two `Cell`s, so the hot path is one TLS
+//! access, one compare and a pointer load: no RMW, no lock, no allocation.
 //!
 //! When the thread exits, the table's `Drop` gives every slot back (flushing
 //! its buffers into the pool's depot, or dropping them if the pool is
@@ -16,9 +13,8 @@
 //! meanwhile are swept whenever the thread registers with another pool.
 //!
 //! # Invariants
-//! 1. `LAST.key` is null or the key of an entry in this thread's table,
-//!    and `LAST.slot` is that entry's slot. (The table clears it before it
-//!    releases an entry, and when it is dropped.)
+//! 1. `last_key` is null or the key of an entry in `entries`, and
+//!    `last_slot` is that entry's slot.
 //! 2. An entry's slot stays valid while the entry lives: the entry's `Arc`
 //!    keeps the pool's shared state, which owns the slot, alive.
 
@@ -49,42 +45,27 @@ impl Entry {
     }
 }
 
-/// The last pool this thread used and its slot there (invariant 1).
-struct Last {
-    key: Cell<*const ()>,
-    slot: Cell<*const Slot>,
-}
-
-impl Last {
-    const fn new() -> Self {
-        Self {
-            key: Cell::new(ptr::null()),
-            slot: Cell::new(ptr::null()),
-        }
-    }
-}
-
-/// Forgets the last pool used (its entry is about to go).
-fn forget_last() {
-    // An error means `LAST` is gone (a model back end destroying the
-    // thread's locals), and with it anything that could read it.
-    let _ = LAST.try_with(|last| {
-        last.key.set(ptr::null());
-        last.slot.set(ptr::null());
-    });
-}
-
 struct ThreadCaches {
+    last_key: Cell<*const ()>,
+    last_slot: Cell<*const Slot>,
     entries: RefCell<Vec<Entry>>,
 }
 
 impl ThreadCaches {
     fn new() -> Self {
         Self {
+            last_key: Cell::new(ptr::null()),
+            last_slot: Cell::new(ptr::null()),
             entries: RefCell::new(Vec::new()),
         }
     }
 
+    fn forget_last(&self) {
+        self.last_key.set(ptr::null());
+        self.last_slot.set(ptr::null());
+    }
+
+    #[cold]
     fn find_or_register(
         &self,
         key: *const (),
@@ -105,10 +86,8 @@ impl ThreadCaches {
                 slot
             }
         };
-        let _ = LAST.try_with(|last| {
-            last.key.set(key);
-            last.slot.set(slot);
-        });
+        self.last_key.set(key);
+        self.last_slot.set(slot);
         slot
     }
 
@@ -121,7 +100,7 @@ impl ThreadCaches {
             dead
         };
         if !dead.is_empty() {
-            forget_last();
+            self.forget_last();
         }
         for entry in dead {
             entry.release();
@@ -131,14 +110,14 @@ impl ThreadCaches {
     fn remove(&self, key: *const ()) -> Option<Entry> {
         let mut entries = self.entries.borrow_mut();
         let i = entries.iter().position(|e| e.key == key)?;
-        forget_last();
+        self.forget_last();
         Some(entries.swap_remove(i))
     }
 }
 
 impl Drop for ThreadCaches {
     fn drop(&mut self) {
-        forget_last();
+        self.forget_last();
         let entries = self.entries.take();
         if std::thread::panicking() {
             // Only reached while unwinding: a model checker abandoning a
@@ -159,7 +138,6 @@ impl Drop for ThreadCaches {
 }
 
 crate::sync::thread_local! {
-    static LAST: Last = const { Last::new() };
     static CACHES: ThreadCaches = ThreadCaches::new();
 }
 
@@ -171,37 +149,15 @@ pub(crate) fn slot_of(
     key: *const (),
     register: impl FnOnce() -> (*const Slot, Box<dyn Registration>),
 ) -> Option<*const Slot> {
-    let last = LAST
-        .try_with(|last| {
-            if last.key.get() == key {
-                last.slot.get()
+    CACHES
+        .try_with(|t| {
+            if t.last_key.get() == key {
+                t.last_slot.get()
             } else {
-                ptr::null()
+                t.find_or_register(key, register)
             }
         })
-        .unwrap_or(ptr::null());
-    // Null means "not the last pool" (or `LAST` gone): the table decides.
-    // One pointer, not an `Option`, through both paths, so the caller's
-    // check of the result folds into the hit's own null check.
-    let slot = if last.is_null() {
-        slot_of_slow(key, register)
-    } else {
-        last
-    };
-    (!slot.is_null()).then_some(slot)
-}
-
-/// [`slot_of`] for a pool other than the last one used: the table's
-/// lookup (registering on first use); null when the table is gone.
-#[cold]
-#[inline(never)]
-fn slot_of_slow(
-    key: *const (),
-    register: impl FnOnce() -> (*const Slot, Box<dyn Registration>),
-) -> *const Slot {
-    CACHES
-        .try_with(|t| t.find_or_register(key, register))
-        .unwrap_or(ptr::null())
+        .ok()
 }
 
 /// Gives this thread's slot in pool `key` back now, if it has one.
