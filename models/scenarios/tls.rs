@@ -174,6 +174,19 @@ pub fn exit_with_full_cache(count: usize) {
     check_quiescent(&pool, total, count);
 }
 
+/// A worker that returns every buffer in `buffers` (marked 9) and exits.
+fn spawn_returner(pool: &Arc<TlsPool>, buffers: Vec<Vec<u8>>) -> thread::JoinHandle<Tally> {
+    let pool = Arc::clone(pool);
+    thread::spawn(move || {
+        let mut t = Tally::default();
+        return_all(&pool, buffers, &mut t);
+        // See `hold_and_return`: loom needs the explicit give-back.
+        #[cfg(loom)]
+        pool.flush_local();
+        t
+    })
+}
+
 /// Returns every buffer in `buffers` (marked 9) through this thread.
 fn return_all(pool: &TlsPool, buffers: Vec<Vec<u8>>, t: &mut Tally) {
     for b in buffers {
@@ -216,18 +229,7 @@ pub fn hand_off_get_here(count: usize) {
         })
         .collect();
     let second = got.split_off(count.min(2));
-    let spawn = |buffers: Vec<Vec<u8>>| {
-        let pool = Arc::clone(&pool);
-        thread::spawn(move || {
-            let mut t = Tally::default();
-            return_all(&pool, buffers, &mut t);
-            // See `hold_and_return`: loom needs the explicit give-back.
-            #[cfg(loom)]
-            pool.flush_local();
-            t
-        })
-    };
-    let (a, b) = (spawn(got), spawn(second));
+    let (a, b) = (spawn_returner(&pool, got), spawn_returner(&pool, second));
     let mut total = main;
     total.add(a.join().expect("worker a panicked"));
     total.add(b.join().expect("worker b panicked"));
@@ -313,20 +315,14 @@ pub fn hand_off_through_depot() {
         mark(&mut b, 9);
         b
     };
-    let spawn_returner = |buffers: Vec<Vec<u8>>| {
-        let pool = Arc::clone(&pool);
-        thread::spawn(move || {
-            let mut t = Tally::default();
-            return_all(&pool, buffers, &mut t);
-            #[cfg(loom)]
-            pool.flush_local();
-            t
-        })
-    };
     let first: Vec<Vec<u8>> = (0..count).map(|_| get_marked(&mut total)).collect();
-    total.add(spawn_returner(first).join().expect("worker a panicked"));
+    total.add(
+        spawn_returner(&pool, first)
+            .join()
+            .expect("worker a panicked"),
+    );
     let batch: Vec<Vec<u8>> = (0..2).map(|_| get_marked(&mut total)).collect();
-    let b = spawn_returner(batch);
+    let b = spawn_returner(&pool, batch);
     let mine: Vec<Vec<u8>> = (0..2).map(|_| get_marked(&mut total)).collect();
     total.add(b.join().expect("worker b panicked"));
     let s = pool.stats().serialization;

@@ -17,13 +17,9 @@ use super::Totals;
 /// Running totals of one cache (owner's copy) or their sum (a snapshot).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Counts {
-    pub(crate) gets: usize,
-    pub(crate) misses: usize,
-    pub(crate) accepted: usize,
-    pub(crate) too_small: usize,
-    pub(crate) too_large: usize,
-    pub(crate) full: usize,
-    pub(crate) taken_out: usize,
+    /// Hits, misses and every outcome (the front has no `try_get`:
+    /// `try_empty` stays 0).
+    pub(crate) totals: Totals,
     /// Buffers moved from the depot or loose list into this cache.
     pub(crate) moved_in: usize,
     /// Buffers moved from this cache to the depot or loose list.
@@ -32,55 +28,26 @@ pub(crate) struct Counts {
 
 impl Counts {
     pub(crate) fn add(&mut self, o: &Counts) {
-        self.gets = self.gets.wrapping_add(o.gets);
-        self.misses = self.misses.wrapping_add(o.misses);
-        self.accepted = self.accepted.wrapping_add(o.accepted);
-        self.too_small = self.too_small.wrapping_add(o.too_small);
-        self.too_large = self.too_large.wrapping_add(o.too_large);
-        self.full = self.full.wrapping_add(o.full);
-        self.taken_out = self.taken_out.wrapping_add(o.taken_out);
+        self.totals.add(&o.totals);
         self.moved_in = self.moved_in.wrapping_add(o.moved_in);
         self.moved_out = self.moved_out.wrapping_add(o.moved_out);
     }
 
-    pub(crate) fn hits(&self) -> usize {
-        self.gets.wrapping_sub(self.misses)
-    }
-
-    pub(crate) fn rejected(&self) -> usize {
-        self.too_small
-            .wrapping_add(self.too_large)
-            .wrapping_add(self.full)
-    }
-
     /// Buffers out minus buffers back (signed, two's complement).
     pub(crate) fn in_use(&self) -> usize {
-        self.gets
-            .wrapping_sub(self.accepted)
-            .wrapping_sub(self.rejected())
-            .wrapping_sub(self.taken_out)
+        let t = &self.totals;
+        t.gets()
+            .wrapping_sub(t.accepted)
+            .wrapping_sub(t.rejected())
+            .wrapping_sub(t.taken_out)
     }
 
     /// Buffers in this cache now (exact for the owner, or at quiescence).
     pub(crate) fn cached(&self) -> usize {
         self.moved_in
             .wrapping_sub(self.moved_out)
-            .wrapping_add(self.accepted)
-            .wrapping_sub(self.hits())
-    }
-
-    /// The counts a reset restarts (the front has no `try_get`: none).
-    pub(crate) fn totals(&self) -> Totals {
-        Totals {
-            hits: self.hits(),
-            misses: self.misses,
-            accepted: self.accepted,
-            too_small: self.too_small,
-            too_large: self.too_large,
-            full: self.full,
-            taken_out: self.taken_out,
-            try_empty: 0,
-        }
+            .wrapping_add(self.totals.accepted)
+            .wrapping_sub(self.totals.hits)
     }
 }
 
@@ -230,15 +197,19 @@ impl CacheTotals {
             .saturating_sub(too_large)
             .saturating_sub(full)
             .saturating_sub(taken_out);
+        let misses = self.misses.load(Relaxed);
         CacheReading {
             counts: Counts {
-                gets: self.gets.load(Relaxed),
-                misses: self.misses.load(Relaxed),
-                accepted,
-                too_small,
-                too_large,
-                full,
-                taken_out,
+                totals: Totals {
+                    hits: self.gets.load(Relaxed).wrapping_sub(misses),
+                    misses,
+                    accepted,
+                    too_small,
+                    too_large,
+                    full,
+                    taken_out,
+                    try_empty: 0,
+                },
                 moved_in: self.moved_in.load(Relaxed),
                 moved_out: self.moved_out.load(Relaxed),
             },

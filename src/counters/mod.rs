@@ -37,6 +37,30 @@ pub(crate) struct Totals {
 }
 
 impl Totals {
+    /// Adds `o` to these totals (wrapping, like the counters).
+    pub(crate) fn add(&mut self, o: &Totals) {
+        self.hits = self.hits.wrapping_add(o.hits);
+        self.misses = self.misses.wrapping_add(o.misses);
+        self.accepted = self.accepted.wrapping_add(o.accepted);
+        self.too_small = self.too_small.wrapping_add(o.too_small);
+        self.too_large = self.too_large.wrapping_add(o.too_large);
+        self.full = self.full.wrapping_add(o.full);
+        self.taken_out = self.taken_out.wrapping_add(o.taken_out);
+        self.try_empty = self.try_empty.wrapping_add(o.try_empty);
+    }
+
+    /// Every get: hits and misses.
+    pub(crate) fn gets(&self) -> usize {
+        self.hits.wrapping_add(self.misses)
+    }
+
+    /// Every return not kept.
+    pub(crate) fn rejected(&self) -> usize {
+        self.too_small
+            .wrapping_add(self.too_large)
+            .wrapping_add(self.full)
+    }
+
     /// The snapshot's counts: these totals since the last reset, the
     /// pre-allocation still to report and the three "now" figures.
     pub(crate) fn kind_stats(

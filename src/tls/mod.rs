@@ -526,16 +526,17 @@ impl<V: Variant> TlsPool<V> {
         let peak_in_use = if peak_in_use_exact {
             peak.max(in_use)
         } else {
-            peak.min(front.count.saturating_add(raw.misses)).max(in_use)
+            peak.min(front.count.saturating_add(raw.totals.misses))
+                .max(in_use)
         };
         let pooled = non_negative(
             front
                 .count
-                .wrapping_add(raw.accepted)
-                .wrapping_sub(raw.hits()),
+                .wrapping_add(raw.totals.accepted)
+                .wrapping_sub(raw.totals.hits),
         );
         TlsKindStats {
-            pool: front.base.since(&raw.totals()).kind_stats(
+            pool: front.base.since(&raw.totals).kind_stats(
                 front.base.preallocated(),
                 pooled,
                 in_use,
@@ -559,7 +560,7 @@ impl<V: Variant> TlsPool<V> {
 
     fn reset_kind<K: CachedKind>(&self) {
         let (raw, ..) = self.totals::<K>();
-        K::front(&*self.inner).base.record(&raw.totals());
+        K::front(&*self.inner).base.record(&raw.totals);
         for slot in self.inner.registry.iter() {
             let cache = K::cache(slot);
             cache.reset_peak(non_negative(cache.read().counts.in_use()));
