@@ -27,6 +27,7 @@ mod prune;
 mod report;
 mod sanitizer_steps;
 mod share;
+mod spin_share;
 mod steps;
 mod table;
 mod vendor;
@@ -212,9 +213,7 @@ fn verify(opts: Opts, root: &Path) -> ExitCode {
         }
     }
     jobs.extend(run.linearizability_job());
-    if run.mine("proofs/run (SPIN)") {
-        jobs.push(run.spin_job());
-    }
+    jobs.extend(run.spin_job());
     run.run_jobs(jobs);
     if run.mine("ASan stress") {
         sanitizer_steps::asan(&mut run);
@@ -395,13 +394,24 @@ impl Run {
         Some((spec, Job::Linearizability(replay)))
     }
 
-    /// The `proofs/run` job.
-    fn spin_job(&self) -> (Spec, Job) {
+    /// The `proofs/run` job over this shard's configurations, if it has any.
+    fn spin_job(&mut self) -> Option<(Spec, Job)> {
+        let all = match spin_share::configurations() {
+            Ok(all) => all,
+            Err(e) => {
+                self.found.problems.push(e);
+                return None;
+            }
+        };
+        let only = spin_share::only_filter(&all, |c| self.mine(&spin_share::unit(c)))?;
         let json = Path::new(OUT).join("spin.json");
         let _ = std::fs::remove_file(&json);
         let mut c = Command::new("proofs/run");
         if self.opts.deep {
             c.arg("--deep");
+        }
+        if let Some(re) = only {
+            c.arg("--only").arg(re);
         }
         c.arg("--json").arg(&json);
         let spec = Spec {
@@ -409,7 +419,7 @@ impl Run {
             cmd: c,
             limit: self.limit(1200),
         };
-        (spec, Job::Spin(json))
+        Some((spec, Job::Spin(json)))
     }
 
     /// Runs the jobs `--jobs` at a time, in the order given, then reads them.
