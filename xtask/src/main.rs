@@ -19,6 +19,8 @@
 mod checkers;
 mod commands;
 mod json;
+mod mutants;
+mod mutants_report;
 mod opts;
 mod parse;
 mod partial;
@@ -32,6 +34,7 @@ mod steps;
 mod table;
 mod vendor;
 mod vendor_check;
+mod vendor_table;
 #[cfg(test)]
 mod workflow_check;
 
@@ -54,8 +57,16 @@ fn main() -> ExitCode {
         }
         Ok(Parsed::Verify(o)) => o,
         Ok(Parsed::Vendor(r)) => return vendor_from_root(r),
-        Err(e) if args.first().is_some_and(|a| a == "vendor") => {
-            eprintln!("xtask: {e}\n\n{}", vendor::USAGE);
+        Ok(Parsed::Mutants(r)) => {
+            let Some(root) = repo_root() else {
+                eprintln!("xtask: cannot find the repository root (a Cargo.toml with [workspace])");
+                return ExitCode::from(2);
+            };
+            return mutants::run(&r, &root);
+        }
+        Err(e) if args.first().is_some_and(|a| a == "vendor" || a == "mutants") => {
+            let usage = if args[0] == "vendor" { vendor::USAGE } else { mutants::USAGE };
+            eprintln!("xtask: {e}\n\n{usage}");
             return ExitCode::from(2);
         }
         Err(e) => {
