@@ -25,7 +25,8 @@ usage: cargo xtask mutants [--shard K/N] [--timeout SECS] [--loom-timeout SECS]
   and mutants.json and a line in target/verify/report.md if it exists.
   Exits 1 if a mutant is missed that DESIGN.md does not list as equivalent.
 
-  --shard K/N          cargo-mutants' share K of N of the mutants
+  --shard K/N          share K of N (1 <= K <= N) of the mutants: cargo-mutants'
+                       --shard K-1/N, a fixed slice of its list
   --timeout SECS       per-mutant time limit of the std tests (default 300)
   --loom-timeout SECS  per-mutant time limit of the loom tier (default 1200)
   --file GLOB          only mutants in files matching GLOB (repeatable)
@@ -118,7 +119,9 @@ fn std_stage(root: &Path, r: &Request) -> Command {
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS");
     if let Some((k, n)) = r.shard {
-        c.arg("--shard").arg(format!("{k}/{n}"));
+        // cargo-mutants counts shards from 0; `verify --shard` and this
+        // command from 1.
+        c.arg("--shard").arg(format!("{}/{n}", k - 1));
     }
     for f in &r.files {
         c.arg("--file").arg(f);
@@ -197,6 +200,8 @@ pub fn loom_targets(manifest: &str) -> Vec<String> {
 /// 2: some missed; 3: some timed out).
 fn run_stage(name: &str, mut c: Command, root: &Path) -> Result<Run, String> {
     println!("==> mutants, {name}: {c:?}");
+    let dir = root.join(OUT).join(name);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let status = c.status().map_err(|e| format!("cannot run cargo mutants: {e} (cargo install cargo-mutants)"))?;
     let path = root.join(OUT).join(name).join("mutants.out/outcomes.json");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()));

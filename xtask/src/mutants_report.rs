@@ -277,3 +277,129 @@ pub fn with_report_line(report: &str, line: &str) -> String {
     out.push_str(" (target/verify/mutants.md)\n");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkers::fixtures::text;
+
+    const MISSED: &str = "src/stack/tagged.rs:216:9: replace IndexStack<TAG_BITS>::slots -> usize with 1";
+
+    fn std_run() -> Run {
+        parse_outcomes(&text("mutants/std.outcomes.json")).unwrap()
+    }
+
+    fn diff(p: &str) -> String {
+        let name = p.rsplit('/').next().unwrap();
+        if name.ends_with("216_col_9.diff") {
+            text(&format!("mutants/{name}"))
+        } else {
+            String::new()
+        }
+    }
+
+    #[test]
+    fn a_real_run_reads_as_caught_missed_and_unviable() {
+        let run = std_run();
+        assert_eq!(run.baseline_ok, None, "run with --baseline skip");
+        let verdicts: Vec<(&str, Verdict)> = run
+            .mutants
+            .iter()
+            .map(|(n, v, _)| (n.split(": ").next().unwrap(), *v))
+            .collect();
+        assert_eq!(
+            verdicts,
+            [
+                ("src/stack/tagged.rs:92:9", Verdict::Unviable),
+                ("src/stack/tagged.rs:124:9", Verdict::Caught),
+                ("src/stack/tagged.rs:142:9", Verdict::Caught),
+                ("src/stack/tagged.rs:216:9", Verdict::Missed),
+            ]
+        );
+        assert_eq!(run.mutants[3].0, MISSED);
+        assert_eq!(
+            run.mutants[3].2,
+            "diff/src__stack__tagged.rs_line_216_col_9.diff"
+        );
+    }
+
+    #[test]
+    fn a_real_timeout_reads_as_timeout() {
+        let run = parse_outcomes(&text("mutants/timeout.outcomes.json")).unwrap();
+        assert_eq!(run.mutants.len(), 1);
+        assert_eq!(run.mutants[0].1, Verdict::Timeout);
+        assert!(run.mutants[0].0.starts_with("src/stack/tagged.rs:142:9: "));
+    }
+
+    #[test]
+    fn broken_outcomes_are_errors() {
+        assert!(parse_outcomes("{}").unwrap_err().contains("outcomes"));
+        assert!(parse_outcomes("not json").is_err());
+        let odd = r#"{"outcomes": [{"scenario": {"Mutant": {"name": "a.rs:1:1: x"}}, "summary": "Exploded"}]}"#;
+        assert!(parse_outcomes(odd).unwrap_err().contains("Exploded"));
+        let baseline = r#"{"outcomes": [{"scenario": "Baseline", "summary": "Failure"}]}"#;
+        assert_eq!(parse_outcomes(baseline).unwrap().baseline_ok, Some(false));
+    }
+
+    #[test]
+    fn the_loom_tier_decides_what_the_std_tests_missed() {
+        let std = std_run();
+        let missed = combine(&std, None, &[], diff);
+        assert_eq!(totals(&missed), [2, 1, 0, 0, 1]);
+        assert!(missed[3].diff.contains("+        1 /* ~ changed by cargo-mutants ~ */"));
+        // Caught by loom.
+        let loom = Run {
+            baseline_ok: None,
+            mutants: vec![(MISSED.into(), Verdict::Caught, String::new())],
+        };
+        let ms = combine(&std, Some(&loom), &[], diff);
+        assert_eq!((ms[3].verdict, ms[3].by), (Verdict::Caught, "loom tier"));
+        assert_eq!(totals(&ms), [3, 0, 0, 0, 1]);
+        // Unviable under loom: still the std tests' miss.
+        let loom = Run {
+            mutants: vec![(MISSED.into(), Verdict::Unviable, String::new())],
+            ..loom
+        };
+        let ms = combine(&std, Some(&loom), &[], diff);
+        assert_eq!((ms[3].verdict, ms[3].by), (Verdict::Missed, "std tests"));
+        // Listed as equivalent.
+        let eq = [(stable_name(MISSED), "why".to_string())];
+        let ms = combine(&std, None, &eq, diff);
+        assert_eq!(ms[3].equivalent.as_deref(), Some("why"));
+        assert_eq!(totals(&ms), [2, 0, 1, 0, 1]);
+    }
+
+    #[test]
+    fn equivalents_come_from_their_design_section() {
+        assert_eq!(
+            stable_name(MISSED),
+            "src/stack/tagged.rs: replace IndexStack<TAG_BITS>::slots -> usize with 1"
+        );
+        assert_eq!(stable_name("no position"), "no position");
+        let design = "## Other\n- `a.rs: x`: not this one\n## Equivalent mutants\n\nText.\n\n- `src/a.rs: replace f -> bool with true`: f is only a hint\n- `src/b.rs: replace > with >= in g` — g never sees equal values\n## Next\n- `c.rs: y`: no\n";
+        assert_eq!(
+            equivalents(design),
+            [
+                ("src/a.rs: replace f -> bool with true".to_string(), "f is only a hint".to_string()),
+                ("src/b.rs: replace > with >= in g".to_string(), "g never sees equal values".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_report_shows_totals_verdicts_and_each_missed_diff() {
+        let ms = combine(&std_run(), None, &[], diff);
+        let md = markdown(&ms, "--file src/stack/tagged.rs", 600.0, &["cmd".into()]);
+        assert!(md.contains("4 mutants: 2 caught (0 of them by the loom tier), 1 missed, 0 equivalent, 0 timeout, 1 unviable; 600 s"), "{md}");
+        assert!(md.contains("### missed: `src/stack/tagged.rs:216:9: "));
+        assert!(md.contains("```diff\n--- src/stack/tagged.rs\n"));
+        assert!(md.contains("| unviable | std tests |"));
+        let json = Json::parse(&to_json(&ms, "s", 600.0).write()).unwrap();
+        assert_eq!(json.get("missed"), &Json::Num(1.0));
+        assert_eq!(json.get("outcomes").items().len(), 4);
+        let line = summary_line(&ms, "s", 1.0);
+        let once = with_report_line("# Report\n\nrows\n", &line);
+        assert_eq!(with_report_line(&once, &line), once);
+        assert!(once.ends_with("1 s (target/verify/mutants.md)\n"));
+    }
+}

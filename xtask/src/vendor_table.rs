@@ -62,6 +62,15 @@ pub const MODEL_DEPS: &[(&str, &str)] = &[
     ("target.'cfg(shuttle)'.dependencies", "shuttle"),
 ];
 
+/// The pool's dependencies: the stacks' and the SIMD kind's crates.
+const POOL_DEPS: &[(&str, &str)] = &[
+    ("dependencies", "crossbeam-utils"),
+    ("dependencies", "crossbeam-epoch"),
+    ("dependencies", "simd_aligned"),
+    ("dependencies", "wide"),
+    ("target.'cfg(loom)'.dependencies", "crossbeam-epoch"),
+];
+
 /// The one table of what each algorithm vendors.
 pub const ALGORITHMS: &[Algorithm] = &[
     Algorithm {
@@ -164,6 +173,40 @@ pub const ALGORITHMS: &[Algorithm] = &[
             ("dependencies", "libc"),
         ],
         loom_features: &[("crossbeam-utils", "loom")],
+    },
+    Algorithm {
+        key: "pool",
+        module: "pool",
+        // The pool's free lists are the three stacks (`Variant`).
+        trees: &["src/pool", "src/stack"],
+        files: &[
+            ("src/sync/epoch.rs", Verbatim),
+            ("src/sync/node.rs", Verbatim),
+            ("models/scenarios/pool.rs", Verbatim),
+            ("models/loom_pool.rs", Verbatim),
+            ("models/shuttle_pool.rs", Verbatim),
+        ],
+        models: &["loom_pool", "shuttle_pool"],
+        foreign: &["ring", "tls", "RingPool", "TlsPool"],
+        deps: POOL_DEPS,
+        loom_features: &[],
+    },
+    Algorithm {
+        key: "tls",
+        module: "tls",
+        // The front caches the pool's buffers.
+        trees: &["src/tls", "src/pool", "src/stack"],
+        files: &[
+            ("src/sync/epoch.rs", Verbatim),
+            ("src/sync/node.rs", Verbatim),
+            ("models/scenarios/tls.rs", Verbatim),
+            ("models/loom_tls.rs", Verbatim),
+            ("models/shuttle_tls.rs", Verbatim),
+        ],
+        models: &["loom_tls", "shuttle_tls"],
+        foreign: &["ring", "RingPool"],
+        deps: POOL_DEPS,
+        loom_features: &[],
     },
 ];
 
