@@ -64,8 +64,16 @@ fn main() -> ExitCode {
             };
             return mutants::run(&r, &root);
         }
-        Err(e) if args.first().is_some_and(|a| a == "vendor" || a == "mutants") => {
-            let usage = if args[0] == "vendor" { vendor::USAGE } else { mutants::USAGE };
+        Err(e)
+            if args
+                .first()
+                .is_some_and(|a| a == "vendor" || a == "mutants") =>
+        {
+            let usage = if args[0] == "vendor" {
+                vendor::USAGE
+            } else {
+                mutants::USAGE
+            };
             eprintln!("xtask: {e}\n\n{usage}");
             return ExitCode::from(2);
         }

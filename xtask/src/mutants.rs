@@ -202,12 +202,16 @@ fn run_stage(name: &str, mut c: Command, root: &Path) -> Result<Run, String> {
     println!("==> mutants, {name}: {c:?}");
     let dir = root.join(OUT).join(name);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let status = c.status().map_err(|e| format!("cannot run cargo mutants: {e} (cargo install cargo-mutants)"))?;
+    let status = c
+        .status()
+        .map_err(|e| format!("cannot run cargo mutants: {e} (cargo install cargo-mutants)"))?;
     let path = root.join(OUT).join(name).join("mutants.out/outcomes.json");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()));
     match status.code() {
         Some(0 | 2 | 3) => report::parse_outcomes(&text?),
-        Some(4) => Err(format!("{name}: the tests fail on the unmutated tree (cargo-mutants exit 4)")),
+        Some(4) => Err(format!(
+            "{name}: the tests fail on the unmutated tree (cargo-mutants exit 4)"
+        )),
         _ => Err(format!("{name}: cargo mutants {status}")),
     }
 }
@@ -314,14 +318,25 @@ mod tests {
 
     #[test]
     fn options() {
-        let r = parse(&args("--shard 2/20 --timeout 60 --file src/stack/*.rs --no-loom")).unwrap();
+        let r = parse(&args(
+            "--shard 2/20 --timeout 60 --file src/stack/*.rs --no-loom",
+        ))
+        .unwrap();
         assert_eq!(r.shard, Some((2, 20)));
         assert_eq!((r.timeout, r.loom_timeout, r.jobs), (60, 1200, 1));
         assert_eq!(r.files, ["src/stack/*.rs"]);
         assert!(!r.loom && !r.help);
         assert!(parse(&args("--shard 0/2")).unwrap_err().contains("0/2"));
-        assert!(parse(&args("--timeout 0")).unwrap_err().contains("positive"));
-        assert!(parse(&args("--timeout")).unwrap_err().contains("needs a value"));
+        assert!(
+            parse(&args("--timeout 0"))
+                .unwrap_err()
+                .contains("positive")
+        );
+        assert!(
+            parse(&args("--timeout"))
+                .unwrap_err()
+                .contains("needs a value")
+        );
         assert!(parse(&args("--bogus")).is_err());
         assert!(parse(&args("--help")).unwrap().help);
     }
@@ -342,13 +357,21 @@ mod tests {
 
     #[test]
     fn the_loom_stage_runs_the_model_targets_but_the_ordering_matrix() {
-        let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml"))
-            .unwrap();
+        let manifest =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml")).unwrap();
         let targets = loom_targets(&manifest);
         assert!(targets.contains(&"loom_stacks".to_string()), "{targets:?}");
-        assert!(targets.iter().all(|t| t.starts_with("loom_") && t != "loom_mutants"));
-        let env = parse_env("RUSTFLAGS=--cfg loom --cfg crossbeam_loom\nCARGO_TARGET_DIR=target/loom\n");
-        assert_eq!(env[0], ("RUSTFLAGS".into(), "--cfg loom --cfg crossbeam_loom".into()));
+        assert!(
+            targets
+                .iter()
+                .all(|t| t.starts_with("loom_") && t != "loom_mutants")
+        );
+        let env =
+            parse_env("RUSTFLAGS=--cfg loom --cfg crossbeam_loom\nCARGO_TARGET_DIR=target/loom\n");
+        assert_eq!(
+            env[0],
+            ("RUSTFLAGS".into(), "--cfg loom --cfg crossbeam_loom".into())
+        );
         assert_eq!(env[1].1, "target/loom");
     }
 }

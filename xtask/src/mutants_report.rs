@@ -283,7 +283,8 @@ mod tests {
     use super::*;
     use crate::checkers::fixtures::text;
 
-    const MISSED: &str = "src/stack/tagged.rs:216:9: replace IndexStack<TAG_BITS>::slots -> usize with 1";
+    const MISSED: &str =
+        "src/stack/tagged.rs:216:9: replace IndexStack<TAG_BITS>::slots -> usize with 1";
 
     fn std_run() -> Run {
         parse_outcomes(&text("mutants/std.outcomes.json")).unwrap()
@@ -346,7 +347,11 @@ mod tests {
         let std = std_run();
         let missed = combine(&std, None, &[], diff);
         assert_eq!(totals(&missed), [2, 1, 0, 0, 1]);
-        assert!(missed[3].diff.contains("+        1 /* ~ changed by cargo-mutants ~ */"));
+        assert!(
+            missed[3]
+                .diff
+                .contains("+        1 /* ~ changed by cargo-mutants ~ */")
+        );
         // Caught by loom.
         let loom = Run {
             baseline_ok: None,
@@ -380,8 +385,14 @@ mod tests {
         assert_eq!(
             equivalents(design),
             [
-                ("src/a.rs: replace f -> bool with true".to_string(), "f is only a hint".to_string()),
-                ("src/b.rs: replace > with >= in g".to_string(), "g never sees equal values".to_string()),
+                (
+                    "src/a.rs: replace f -> bool with true".to_string(),
+                    "f is only a hint".to_string()
+                ),
+                (
+                    "src/b.rs: replace > with >= in g".to_string(),
+                    "g never sees equal values".to_string()
+                ),
             ]
         );
     }

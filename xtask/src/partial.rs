@@ -254,7 +254,10 @@ mod tests {
         for cfg in configs {
             let name = crate::spin_share::unit(cfg.get("name").str());
             let one = Json::Arr(vec![cfg]).write();
-            units.push((name, spin::check(&ok("spin.ok.log"), Ok(one), "s.json", false)));
+            units.push((
+                name,
+                spin::check(&ok("spin.ok.log"), Ok(one), "s.json", false),
+            ));
         }
         for t in ["stacks", "ring", "pool", "tls", "mutants"] {
             let target = format!("loom_{t}");

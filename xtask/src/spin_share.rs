@@ -37,11 +37,7 @@ pub fn configurations() -> Result<Vec<String>, String> {
 /// nothing; `Some(None)`, every configuration (no filter); `Some(Some(re))`,
 /// `proofs/run --only re`, which matches exactly the shard's names.
 pub fn only_filter(all: &[String], mine: impl Fn(&str) -> bool) -> Option<Option<String>> {
-    let picked: Vec<&str> = all
-        .iter()
-        .map(String::as_str)
-        .filter(|n| mine(n))
-        .collect();
+    let picked: Vec<&str> = all.iter().map(String::as_str).filter(|n| mine(n)).collect();
     match picked.len() {
         0 => None,
         n if n == all.len() => Some(None),

@@ -18,7 +18,9 @@ use std::process::{Command, ExitCode};
 
 use crate::prune::prune;
 use crate::vendor_check::{Entry, MANIFEST, check, manifest_text, sha256};
-use crate::vendor_table::{ALGORITHMS, Algorithm, MODEL_DEPS, Pruned, ROOT_ONLY, Verbatim, files_of};
+use crate::vendor_table::{
+    ALGORITHMS, Algorithm, MODEL_DEPS, Pruned, ROOT_ONLY, Verbatim, files_of,
+};
 
 /// `--help` for `vendor`.
 pub const USAGE: &str = "\
@@ -231,7 +233,10 @@ fn write(root: &Path, key: &str, dest: &Path) -> Result<ExitCode, String> {
                     String::from_utf8(bytes.clone()).map_err(|_| format!("{path}: not UTF-8"))?;
                 let pruned = prune(&text, &foreign);
                 if path == "src/lib.rs" && !pruned.contains(&format!("pub mod {};", a.module)) {
-                    return Err(format!("src/lib.rs lost `pub mod {};` to pruning", a.module));
+                    return Err(format!(
+                        "src/lib.rs lost `pub mod {};` to pruning",
+                        a.module
+                    ));
                 }
                 if path == "src/lib.rs" {
                     root_docs(key, &version, &pruned).into_bytes()
@@ -336,7 +341,11 @@ mod tests {
     fn a_tree_brings_every_file_of_its_module() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let ring = ALGORITHMS.iter().find(|a| a.key == "ring").unwrap();
-        let files: Vec<String> = files_of(&root, ring).unwrap().into_iter().map(|f| f.0).collect();
+        let files: Vec<String> = files_of(&root, ring)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.0)
+            .collect();
         for e in std::fs::read_dir(root.join("src/ring")).unwrap().flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             assert!(files.contains(&format!("src/ring/{name}")), "{name}");
@@ -369,7 +378,11 @@ mod tests {
             // exactly those whose files came along (the pool's stacks).
             let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
             let code: String = lib.lines().filter(|l| !l.starts_with("//")).collect();
-            assert!(code.contains(&format!("pub mod {};", a.module)), "{}", a.key);
+            assert!(
+                code.contains(&format!("pub mod {};", a.module)),
+                "{}",
+                a.key
+            );
             for module in ["stack", "pool", "ring", "tls"] {
                 let here = dir.join("src").join(module).join("mod.rs").is_file();
                 let exported = code.contains(&format!("pub mod {module};"));
