@@ -338,6 +338,18 @@ mod tests {
     }
 
     #[test]
+    fn every_algorithm_but_the_seeds_pointer_stack_is_vendorable() {
+        // pointer_node is the seed's stack, kept as a pool variant and a
+        // negative model; it is not offered for copying.
+        let rows: Vec<&str> = crate::table::ROWS.iter().map(|(k, _)| *k).collect();
+        let mut keys = keys();
+        keys.sort();
+        let mut want: Vec<&str> = rows.into_iter().filter(|k| *k != "pointer_node").collect();
+        want.sort();
+        assert_eq!(keys, want);
+    }
+
+    #[test]
     fn a_tree_brings_every_file_of_its_module() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let ring = ALGORITHMS.iter().find(|a| a.key == "ring").unwrap();
