@@ -15,6 +15,9 @@
 //!
 //! The steps run here; what their output means is decided in `checkers/`,
 //! one pure function per checker; `report.rs` renders the table.
+//!
+//! Two more commands: `cargo xtask vendor` (`vendor.rs`) and `cargo xtask
+//! mutants`, mutation testing with cargo-mutants (`mutants.rs`).
 
 mod checkers;
 mod commands;
