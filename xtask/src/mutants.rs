@@ -73,14 +73,7 @@ pub fn parse(args: &[String]) -> Result<Request, String> {
                 .ok_or(format!("{a} needs a positive number, not {v:?}"))
         };
         match a.as_str() {
-            "--shard" => {
-                let v = value()?;
-                let kn = v
-                    .split_once('/')
-                    .and_then(|(k, n)| Some((k.parse().ok()?, n.parse().ok()?)))
-                    .filter(|&(k, n): &(usize, usize)| (1..=n).contains(&k));
-                r.shard = Some(kn.ok_or(format!("--shard needs K/N, 1 <= K <= N, not {v:?}"))?);
-            }
+            "--shard" => r.shard = Some(crate::opts::shard(value()?)?),
             "--timeout" => r.timeout = num(value()?)?,
             "--loom-timeout" => r.loom_timeout = num(value()?)?,
             "--file" => r.files.push(value()?.clone()),

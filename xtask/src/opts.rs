@@ -151,7 +151,7 @@ pub fn selected(only: &[String], name: &str) -> bool {
 }
 
 /// `K/N` with 1 ≤ K ≤ N.
-fn shard(v: &str) -> Result<(usize, usize), String> {
+pub fn shard(v: &str) -> Result<(usize, usize), String> {
     let parsed = v
         .split_once('/')
         .and_then(|(k, n)| Some((k.parse().ok()?, n.parse().ok()?)));
