@@ -233,8 +233,8 @@ fn run_stages(r: &Request, root: &Path) -> Result<ExitCode, String> {
     let missed: Vec<String> = std
         .mutants
         .iter()
-        .filter(|(_, v, _)| *v == Verdict::Missed)
-        .map(|(n, _, _)| n.clone())
+        .filter(|o| o.verdict == Verdict::Missed)
+        .map(|o| o.name.clone())
         .collect();
     let mut loom = None;
     if r.loom && !missed.is_empty() {
@@ -244,11 +244,11 @@ fn run_stages(r: &Request, root: &Path) -> Result<ExitCode, String> {
         loom = Some(run_stage("loom", cmd, root)?);
     }
     let design = std::fs::read_to_string(root.join("DESIGN.md")).unwrap_or_default();
-    let diff_dir = |stage: &str| root.join(OUT).join(stage).join("mutants.out");
-    let std_diffs = diff_dir("std");
-    let mutants = report::combine(&std, loom.as_ref(), &report::equivalents(&design), |p| {
-        std::fs::read_to_string(std_diffs.join(p)).unwrap_or_default()
-    });
+    let read = |stage: &str, path: &str| {
+        let file = root.join(OUT).join(stage).join("mutants.out").join(path);
+        std::fs::read_to_string(file).unwrap_or_default()
+    };
+    let mutants = report::combine(&std, loom.as_ref(), &report::equivalents(&design), read);
     let scope = scope(r);
     let secs = start.elapsed().as_secs_f64();
     write_reports(root, &mutants, &scope, secs, &commands)?;

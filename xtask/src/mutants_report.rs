@@ -50,8 +50,12 @@ pub struct Mutant {
     pub name: String,
     /// The verdict.
     pub verdict: Verdict,
-    /// Which test command decided it: `std tests` or `loom tier`.
+    /// Which test command decided it: `std tests`, `loom tier`, or both
+    /// for a mutant both missed.
     pub by: &'static str,
+    /// The tests whose failure caught it (their `test … FAILED` lines in
+    /// the mutant's log): a test that also fails unmutated is a flaky kill.
+    pub failed: Vec<String>,
     /// The mutation as a diff (`mutants.out/diff/…`), if it was read.
     pub diff: String,
     /// The one-line reason it is an equivalent mutant, if it is listed as
@@ -64,8 +68,21 @@ pub struct Mutant {
 pub struct Run {
     /// The unmutated tree's tests passed (`None`: no baseline was run).
     pub baseline_ok: Option<bool>,
-    /// Each mutant's (name, verdict, diff path under `mutants.out`).
-    pub mutants: Vec<(String, Verdict, String)>,
+    /// Each mutant's outcome.
+    pub mutants: Vec<Outcome>,
+}
+
+/// One mutant's outcome in a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// cargo-mutants' name.
+    pub name: String,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Its diff, a path under `mutants.out`.
+    pub diff: String,
+    /// Its log, a path under `mutants.out`.
+    pub log: String,
 }
 
 /// Parses `outcomes.json`.
@@ -91,8 +108,12 @@ pub fn parse_outcomes(text: &str) -> Result<Run, String> {
         }
         let verdict = Verdict::of_summary(summary)
             .ok_or_else(|| format!("{name}: unknown outcome {summary:?}"))?;
-        let diff = o.get("diff_path").str().to_string();
-        run.mutants.push((name.to_string(), verdict, diff));
+        run.mutants.push(Outcome {
+            name: name.to_string(),
+            verdict,
+            diff: o.get("diff_path").str().to_string(),
+            log: o.get("log_path").str().to_string(),
+        });
     }
     Ok(run)
 }
@@ -135,34 +156,49 @@ pub fn equivalents(design: &str) -> Vec<(String, String)> {
     out
 }
 
+/// The names of the tests a `cargo test` log reports as failed.
+pub fn failed_tests(log: &str) -> Vec<String> {
+    log.lines()
+        .filter_map(|l| l.strip_prefix("test ")?.strip_suffix(" ... FAILED"))
+        .map(str::to_string)
+        .collect()
+}
+
 /// Every mutant of the std run, the ones it missed decided by the loom run
-/// (if there was one); the listed equivalents marked.
+/// (if there was one); the listed equivalents marked. `read(stage, path)`
+/// is a file under that stage's `mutants.out` (`""` if absent).
 pub fn combine(
     std: &Run,
     loom: Option<&Run>,
     equivalent: &[(String, String)],
-    diff_of: impl Fn(&str) -> String,
+    read: impl Fn(&str, &str) -> String,
 ) -> Vec<Mutant> {
     std.mutants
         .iter()
-        .map(|(name, verdict, diff)| {
+        .map(|o| {
             let mut m = Mutant {
-                name: name.clone(),
-                verdict: *verdict,
+                name: o.name.clone(),
+                verdict: o.verdict,
                 by: "std tests",
-                diff: diff_of(diff),
+                failed: failed_tests(&read("std", &o.log)),
+                diff: read("std", &o.diff),
                 equivalent: None,
             };
-            let again = loom.and_then(|l| l.mutants.iter().find(|(n, _, _)| n == name));
-            if let (Verdict::Missed, Some((_, v, _))) = (verdict, again) {
-                // Viable in std but not under the loom cfg: still a miss.
-                if *v != Verdict::Unviable {
-                    m.verdict = *v;
-                    m.by = "loom tier";
-                }
+            let again = loom.and_then(|l| l.mutants.iter().find(|a| a.name == o.name));
+            // Viable in std but not under the loom cfg: still a miss.
+            if let Some(a) =
+                again.filter(|a| o.verdict == Verdict::Missed && a.verdict != Verdict::Unviable)
+            {
+                m.verdict = a.verdict;
+                m.by = if a.verdict == Verdict::Missed {
+                    "std tests + loom tier"
+                } else {
+                    "loom tier"
+                };
+                m.failed = failed_tests(&read("loom", &a.log));
             }
             if m.verdict == Verdict::Missed {
-                let stable = stable_name(name);
+                let stable = stable_name(&o.name);
                 m.equivalent = equivalent
                     .iter()
                     .find(|(n, _)| *n == stable)
@@ -208,7 +244,7 @@ pub fn markdown(ms: &[Mutant], scope: &str, secs: f64, commands: &[String]) -> S
     for c in commands {
         let _ = writeln!(s, "    {c}");
     }
-    s.push_str("\n| mutant | verdict | decided by |\n|---|---|---|\n");
+    s.push_str("\n| mutant | verdict | decided by | failed tests |\n|---|---|---|---|\n");
     for m in ms {
         let verdict = match &m.equivalent {
             Some(why) => format!("missed, equivalent: {why}"),
@@ -216,9 +252,10 @@ pub fn markdown(ms: &[Mutant], scope: &str, secs: f64, commands: &[String]) -> S
         };
         let _ = writeln!(
             s,
-            "| `{}` | {verdict} | {} |",
+            "| `{}` | {verdict} | {} | {} |",
             m.name.replace('|', "\\|"),
-            m.by
+            m.by,
+            m.failed.join(", ")
         );
     }
     for m in ms.iter().filter(|m| m.verdict == Verdict::Missed) {
@@ -242,6 +279,7 @@ pub fn to_json(ms: &[Mutant], scope: &str, secs: f64) -> Json {
                 ("name", Json::s(&m.name)),
                 ("verdict", Json::s(m.verdict.word())),
                 ("by", Json::s(m.by)),
+                ("failed_tests", Json::strs(&m.failed)),
                 (
                     "equivalent",
                     m.equivalent.as_deref().map_or(Json::Null, Json::s),
@@ -286,27 +324,36 @@ mod tests {
     const MISSED: &str =
         "src/stack/tagged.rs:216:9: replace IndexStack<TAG_BITS>::slots -> usize with 1";
 
-    fn std_run() -> Run {
-        parse_outcomes(&text("mutants/std.outcomes.json")).unwrap()
+    fn run(name: &str) -> Run {
+        parse_outcomes(&text(&format!("mutants/{name}.outcomes.json"))).unwrap()
     }
 
-    fn diff(p: &str) -> String {
-        let name = p.rsplit('/').next().unwrap();
-        if name.ends_with("216_col_9.diff") {
-            text(&format!("mutants/{name}"))
-        } else {
-            String::new()
+    /// The saved files of the runs: one diff (the fixture run's miss) and
+    /// one log (the shard's flaky kill); the others read as absent.
+    fn read(stage: &str, path: &str) -> String {
+        let name = path.rsplit('/').next().unwrap();
+        match (stage, name) {
+            ("std", "src__stack__tagged.rs_line_216_col_9.diff")
+            | ("std", "src__stack__tagged.rs_line_238_col_9_001.log") => {
+                let dir = if name.ends_with(".log") {
+                    "std-log/"
+                } else {
+                    ""
+                };
+                text(&format!("mutants/{dir}{name}"))
+            }
+            _ => String::new(),
         }
     }
 
     #[test]
     fn a_real_run_reads_as_caught_missed_and_unviable() {
-        let run = std_run();
+        let run = run("std");
         assert_eq!(run.baseline_ok, None, "run with --baseline skip");
         let verdicts: Vec<(&str, Verdict)> = run
             .mutants
             .iter()
-            .map(|(n, v, _)| (n.split(": ").next().unwrap(), *v))
+            .map(|o| (o.name.split(": ").next().unwrap(), o.verdict))
             .collect();
         assert_eq!(
             verdicts,
@@ -317,19 +364,27 @@ mod tests {
                 ("src/stack/tagged.rs:216:9", Verdict::Missed),
             ]
         );
-        assert_eq!(run.mutants[3].0, MISSED);
+        assert_eq!(run.mutants[3].name, MISSED);
         assert_eq!(
-            run.mutants[3].2,
+            run.mutants[3].diff,
             "diff/src__stack__tagged.rs_line_216_col_9.diff"
+        );
+        assert_eq!(
+            run.mutants[3].log,
+            "log/src__stack__tagged.rs_line_216_col_9.log"
         );
     }
 
     #[test]
     fn a_real_timeout_reads_as_timeout() {
-        let run = parse_outcomes(&text("mutants/timeout.outcomes.json")).unwrap();
+        let run = run("timeout");
         assert_eq!(run.mutants.len(), 1);
-        assert_eq!(run.mutants[0].1, Verdict::Timeout);
-        assert!(run.mutants[0].0.starts_with("src/stack/tagged.rs:142:9: "));
+        assert_eq!(run.mutants[0].verdict, Verdict::Timeout);
+        assert!(
+            run.mutants[0]
+                .name
+                .starts_with("src/stack/tagged.rs:142:9: ")
+        );
     }
 
     #[test]
@@ -343,33 +398,50 @@ mod tests {
     }
 
     #[test]
+    fn a_measured_shard_combines_its_std_and_loom_runs() {
+        // `cargo xtask mutants --file src/stack/tagged.rs --shard 2/2`.
+        let (std, loom) = (run("shard.std"), run("shard.loom"));
+        assert_eq!(std.baseline_ok, Some(true));
+        assert_eq!(std.mutants.len(), 16);
+        assert_eq!(loom.mutants.len(), 3);
+        let ms = combine(&std, Some(&loom), &[], read);
+        assert_eq!(totals(&ms), [11, 3, 0, 0, 2]);
+        let missed: Vec<&Mutant> = ms.iter().filter(|m| m.verdict == Verdict::Missed).collect();
+        assert!(missed.iter().all(|m| m.by == "std tests + loom tier"));
+        // The kill the flaky test made, named by its log.
+        let flaky = ms
+            .iter()
+            .find(|m| m.name.ends_with("with Some(0)") && m.name.contains("238:9"))
+            .unwrap();
+        assert_eq!(flaky.verdict, Verdict::Caught);
+        assert_eq!(flaky.failed, ["bound_is_exact_across_threads"]);
+    }
+
+    #[test]
     fn the_loom_tier_decides_what_the_std_tests_missed() {
-        let std = std_run();
-        let missed = combine(&std, None, &[], diff);
-        assert_eq!(totals(&missed), [2, 1, 0, 0, 1]);
+        let std = run("std");
+        let again = |verdict| Run {
+            baseline_ok: None,
+            mutants: vec![Outcome {
+                verdict,
+                ..std.mutants[3].clone()
+            }],
+        };
+        let ms = combine(&std, None, &[], read);
+        assert_eq!(totals(&ms), [2, 1, 0, 0, 1]);
         assert!(
-            missed[3]
+            ms[3]
                 .diff
                 .contains("+        1 /* ~ changed by cargo-mutants ~ */")
         );
-        // Caught by loom.
-        let loom = Run {
-            baseline_ok: None,
-            mutants: vec![(MISSED.into(), Verdict::Caught, String::new())],
-        };
-        let ms = combine(&std, Some(&loom), &[], diff);
+        let ms = combine(&std, Some(&again(Verdict::Caught)), &[], read);
         assert_eq!((ms[3].verdict, ms[3].by), (Verdict::Caught, "loom tier"));
         assert_eq!(totals(&ms), [3, 0, 0, 0, 1]);
         // Unviable under loom: still the std tests' miss.
-        let loom = Run {
-            mutants: vec![(MISSED.into(), Verdict::Unviable, String::new())],
-            ..loom
-        };
-        let ms = combine(&std, Some(&loom), &[], diff);
+        let ms = combine(&std, Some(&again(Verdict::Unviable)), &[], read);
         assert_eq!((ms[3].verdict, ms[3].by), (Verdict::Missed, "std tests"));
-        // Listed as equivalent.
         let eq = [(stable_name(MISSED), "why".to_string())];
-        let ms = combine(&std, None, &eq, diff);
+        let ms = combine(&std, None, &eq, read);
         assert_eq!(ms[3].equivalent.as_deref(), Some("why"));
         assert_eq!(totals(&ms), [2, 0, 1, 0, 1]);
     }
@@ -382,26 +454,25 @@ mod tests {
         );
         assert_eq!(stable_name("no position"), "no position");
         let design = "## Other\n- `a.rs: x`: not this one\n## Equivalent mutants\n\nText.\n\n- `src/a.rs: replace f -> bool with true`: f is only a hint\n- `src/b.rs: replace > with >= in g` — g never sees equal values\n## Next\n- `c.rs: y`: no\n";
-        assert_eq!(
-            equivalents(design),
-            [
-                (
-                    "src/a.rs: replace f -> bool with true".to_string(),
-                    "f is only a hint".to_string()
-                ),
-                (
-                    "src/b.rs: replace > with >= in g".to_string(),
-                    "g never sees equal values".to_string()
-                ),
-            ]
-        );
+        let want = [
+            ("src/a.rs: replace f -> bool with true", "f is only a hint"),
+            (
+                "src/b.rs: replace > with >= in g",
+                "g never sees equal values",
+            ),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()));
+        assert_eq!(equivalents(design), want);
     }
 
     #[test]
     fn the_report_shows_totals_verdicts_and_each_missed_diff() {
-        let ms = combine(&std_run(), None, &[], diff);
+        let ms = combine(&run("std"), None, &[], read);
         let md = markdown(&ms, "--file src/stack/tagged.rs", 600.0, &["cmd".into()]);
-        assert!(md.contains("4 mutants: 2 caught (0 of them by the loom tier), 1 missed, 0 equivalent, 0 timeout, 1 unviable; 600 s"), "{md}");
+        assert!(
+            md.contains("4 mutants: 2 caught (0 of them by the loom tier), 1 missed, 0 equivalent, 0 timeout, 1 unviable; 600 s"),
+            "{md}"
+        );
         assert!(md.contains("### missed: `src/stack/tagged.rs:216:9: "));
         assert!(md.contains("```diff\n--- src/stack/tagged.rs\n"));
         assert!(md.contains("| unviable | std tests |"));
