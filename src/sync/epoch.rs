@@ -25,9 +25,57 @@ impl EpochDomain {
     /// while the guard lives.
     #[inline]
     pub fn pin(&self) -> crossbeam_epoch::Guard {
+        #[cfg(any(loom, shuttle))]
+        if eager::here() {
+            self.collect();
+        }
+        self.pin_only()
+    }
+
+    #[inline]
+    fn pin_only(&self) -> crossbeam_epoch::Guard {
         #[cfg(shuttle)]
         return self.collector.register().pin();
         #[cfg(not(shuttle))]
         crossbeam_epoch::pin()
+    }
+
+    /// Model builds: reclaims what can be reclaimed now, with the
+    /// collector's own API. Each `Guard::flush` moves this thread's retired
+    /// nodes to the global queue, tries to advance the global epoch and frees
+    /// the bags two epochs old; two in a row free a node retired before them
+    /// unless another thread is still pinned in an older epoch.
+    #[cfg(any(loom, shuttle))]
+    fn collect(&self) {
+        for _ in 0..2 {
+            self.pin_only().flush();
+        }
+    }
+}
+
+/// Model builds: makes every pin on the calling model thread collect first
+/// (`on`), or stops it (`!on`, or when another thread switches it on). The
+/// models use it to reclaim nodes while other model threads still run;
+/// otherwise retired nodes reach the global queue only when a thread exits
+/// and are freed at collector teardown, and no reclamation races a pop.
+#[cfg(any(loom, shuttle))]
+pub fn collect_eagerly_here(on: bool) {
+    *eager::THREAD.lock().unwrap_or_else(|e| e.into_inner()) =
+        on.then(|| super::thread::current().id());
+}
+
+#[cfg(any(loom, shuttle))]
+mod eager {
+    use super::super::thread;
+
+    /// The model thread whose pins collect first. A ghost (a `std` mutex the
+    /// checker does not see): it only selects what a model thread does.
+    pub(super) static THREAD: std::sync::Mutex<Option<thread::ThreadId>> =
+        std::sync::Mutex::new(None);
+
+    /// Whether the calling model thread collects on pin.
+    pub(super) fn here() -> bool {
+        let chosen = *THREAD.lock().unwrap_or_else(|e| e.into_inner());
+        chosen.is_some_and(|id| id == thread::current().id())
     }
 }
