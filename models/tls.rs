@@ -23,7 +23,7 @@ fn tls_exit_with_full_cache() {
 #[test]
 fn tls_exit_with_full_cache_count3() {
     Model::new("tls", "exit_full_cache_count3")
-        .facts(&[HITS, MISSES, POOL_FULL])
+        .facts(&[HITS, ACCEPTED])
         .pass(|| exit_with_full_cache(3));
 }
 

@@ -13,7 +13,9 @@ use super::fact;
 #[cfg(loom)]
 use verified_pools::sync::Track;
 #[cfg(any(loom, shuttle))]
-use verified_pools::sync::{epoch::collect_eagerly_here, model::ghost};
+use verified_pools::sync::epoch::collect_eagerly_here;
+#[cfg(any(loom, shuttle))]
+use verified_pools::sync::model::ghost;
 #[cfg(any(loom, shuttle))]
 use verified_pools::EpochStack;
 use verified_pools::{FreeList, IndexStack, PointerNodeStack};
@@ -311,8 +313,8 @@ pub fn run<I: Item, S: UnderTest<I>>(scenario: &'static Scenario) {
 pub const RECLAIM_WHILE_LIVE: &str = "reclaim-while-live";
 /// Fact: a node was freed while the other model thread had not finished.
 pub const RECLAIMED_WHILE_LIVE: &str = "reclaimed_while_live";
-/// Fact: a node was freed while a pop was in flight (between its pin and
-/// its return: its load and CAS raced the reclamation).
+/// Fact: another thread freed a node while a pop was in flight (between
+/// its pin and its return: its load and CAS raced the reclamation).
 pub const POP_RACED_RECLAMATION: &str = "pop_raced_reclamation";
 
 /// Epoch reclamation while threads run. Without help, a model never frees a
@@ -324,6 +326,10 @@ pub const POP_RACED_RECLAMATION: &str = "pop_raced_reclamation";
 /// meanwhile. Conservation is checked as in [`run`].
 #[cfg(any(loom, shuttle))]
 pub fn reclaim_while_live<I: Item>() {
+    // Loom reaches the race with one round each (every interleaving within
+    // the bound); shuttle's random and PCT schedules need more rounds to
+    // hit it often.
+    const ROUNDS: usize = if cfg!(loom) { 1 } else { 3 };
     // Ghosts: what the facts need to know, unseen by the checker.
     use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
     let freed = || ghost::read(&ghost::NODES_FREED);
@@ -342,7 +348,9 @@ pub fn reclaim_while_live<I: Item>() {
             // node the first one retired.
             collect_eagerly_here(true);
             let before = freed();
-            run_program(&*stack, &[Pop, PushNewest]);
+            for _ in 0..ROUNDS {
+                run_program(&*stack, &[Pop, PushNewest]);
+            }
             let live = !popper_done.load(SeqCst);
             fact(RECLAIMED_WHILE_LIVE, live && freed() > before);
             collect_eagerly_here(false);
@@ -351,11 +359,15 @@ pub fn reclaim_while_live<I: Item>() {
     let popper = {
         let stack = stack.clone();
         thread::spawn(move || {
-            let before = freed();
-            let item = stack.pop();
-            fact(POP_RACED_RECLAMATION, freed() > before);
-            if let Some(item) = item {
-                push_back(&*stack, item);
+            for _ in 0..ROUNDS {
+                let (all, own) = (freed(), ghost::freed_here());
+                let item = stack.pop();
+                // Frees by another thread while this pop was in flight.
+                let by_others = (freed() - all) - (ghost::freed_here() - own);
+                fact(POP_RACED_RECLAMATION, by_others > 0);
+                if let Some(item) = item {
+                    push_back(&*stack, item);
+                }
             }
             popper_done.store(true, SeqCst);
         })

@@ -36,9 +36,32 @@ pub mod ghost {
     /// reclamations and the pointer-node stack's frees).
     pub static NODES_FREED: AtomicUsize = AtomicUsize::new(0);
 
+    /// Nodes freed per model thread (ids repeat across executions; the
+    /// counts only ever grow, and a model reads differences).
+    static FREED_BY: std::sync::Mutex<Vec<(super::super::thread::ThreadId, usize)>> =
+        std::sync::Mutex::new(Vec::new());
+
     // Relaxed: a ghost read only by the one OS thread that runs the model.
     pub(crate) fn bump(counter: &AtomicUsize) {
         counter.fetch_add(1, Relaxed);
+    }
+
+    /// Counts a node freed by the calling model thread.
+    pub(crate) fn node_freed() {
+        bump(&NODES_FREED);
+        let me = super::super::thread::current().id();
+        let mut by = FREED_BY.lock().unwrap_or_else(|e| e.into_inner());
+        match by.iter_mut().find(|(id, _)| *id == me) {
+            Some((_, n)) => *n += 1,
+            None => by.push((me, 1)),
+        }
+    }
+
+    /// Nodes freed so far by the calling model thread.
+    pub fn freed_here() -> usize {
+        let me = super::super::thread::current().id();
+        let by = FREED_BY.lock().unwrap_or_else(|e| e.into_inner());
+        by.iter().find(|(id, _)| *id == me).map_or(0, |(_, n)| *n)
     }
 
     /// The counter's value so far.

@@ -35,7 +35,7 @@ struct Algorithm {
     key: &'static str,
     /// Files (upstream paths, kept in the vendored crate) besides [`COMMON`].
     files: &'static [(&'static str, How)],
-    /// The model targets (`models/NAME.rs`) that cover it.
+    /// The model targets (`models/NAME.rs`) that run its table of models.
     models: &'static [&'static str],
     /// Identifiers naming what it does not vendor: pruned items name one.
     foreign: &'static [&'static str],
@@ -59,6 +59,7 @@ const COMMON: &[(&str, How)] = &[
     ("src/sync/cell.rs", Verbatim),
     ("src/sync/mutation.rs", Verbatim),
     ("models/support.rs", Verbatim),
+    ("models/scenarios/mod.rs", Pruned),
     ("models/scenarios/backend.rs", Verbatim),
     ("models/tier", Verbatim),
 ];
@@ -82,8 +83,9 @@ const ALGORITHMS: &[Algorithm] = &[
             ("src/stack/tagged.rs", Verbatim),
             ("src/stack/tagged_head.rs", Verbatim),
             ("models/scenarios/stacks.rs", Pruned),
-            ("models/loom_stacks.rs", Pruned),
-            ("models/shuttle_stacks.rs", Pruned),
+            ("models/stacks.rs", Pruned),
+            ("models/loom_stacks.rs", Verbatim),
+            ("models/shuttle_stacks.rs", Verbatim),
         ],
         models: &["loom_stacks", "shuttle_stacks"],
         foreign: &[
@@ -113,8 +115,9 @@ const ALGORITHMS: &[Algorithm] = &[
             ("src/sync/epoch.rs", Verbatim),
             ("src/sync/node.rs", Verbatim),
             ("models/scenarios/stacks.rs", Pruned),
-            ("models/loom_stacks.rs", Pruned),
-            ("models/shuttle_stacks.rs", Pruned),
+            ("models/stacks.rs", Pruned),
+            ("models/loom_stacks.rs", Verbatim),
+            ("models/shuttle_stacks.rs", Verbatim),
         ],
         models: &["loom_stacks", "shuttle_stacks"],
         foreign: &[
