@@ -3,6 +3,6 @@
 //! loom_tls -- --nocapture`).
 #![cfg(loom)]
 
-mod tls;
 mod scenarios;
 mod support;
+mod tls;

@@ -7,9 +7,9 @@
 
 use crate::scenarios::pool::*;
 use crate::support::Model;
+use verified_pools::pool::Tagged;
 #[cfg(shuttle)]
 use verified_pools::pool::{Epoch, PointerNode};
-use verified_pools::pool::Tagged;
 
 /// Two threads each hold a guard and a by-value serialization buffer at
 /// once over a bound of 2: hits, misses, accepted and pool-full returns.

@@ -3,6 +3,6 @@
 //! --nocapture`).
 #![cfg(shuttle)]
 
-mod tls;
 mod scenarios;
 mod support;
+mod tls;

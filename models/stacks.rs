@@ -128,18 +128,14 @@ fn index_stack_three_tag_bits_survive_four_ops() {
 
 #[test]
 fn pointer_node_concurrent_poppers_use_after_free() {
-    Model::new("pointer_node", "seed-shared-pop-two-poppers").fail(
-        &[USE_AFTER_FREE],
-        None,
-        || run::<usize, SeedSharedPop<usize>>(&TWO_POPPERS),
-    );
+    Model::new("pointer_node", "seed-shared-pop-two-poppers").fail(&[USE_AFTER_FREE], None, || {
+        run::<usize, SeedSharedPop<usize>>(&TWO_POPPERS)
+    });
 }
 
 #[test]
 fn index_stack_without_tag_aba_double_hand_out() {
-    Model::new("tagged", "untagged-aba").fail(&[DOUBLE], None, || {
-        run::<u32, NarrowTag<0>>(&ABA)
-    });
+    Model::new("tagged", "untagged-aba").fail(&[DOUBLE], None, || run::<u32, NarrowTag<0>>(&ABA));
 }
 
 #[cfg(loom)]

@@ -175,7 +175,12 @@ impl Model {
     /// model's runs summed): a model that never reached what it exists for
     /// passed vacuously.
     fn check_facts(&self, facts: &Facts) {
-        let zero: Vec<&str> = facts.0.iter().filter(|(_, c)| *c == 0).map(|(n, _)| *n).collect();
+        let zero: Vec<&str> = facts
+            .0
+            .iter()
+            .filter(|(_, c)| *c == 0)
+            .map(|(n, _)| *n)
+            .collect();
         assert!(
             zero.is_empty(),
             "{}/{}: coverage facts never reached: {zero:?} (counts: {}): the model is vacuous",
@@ -377,9 +382,17 @@ pub mod shuttle_run {
                         let facts = model.take_facts();
                         reached.add(&facts);
                         let facts = facts.field();
-                        ("pass", format!("iterations={ran}{depth} seed={seed:#x}{facts}"))
+                        (
+                            "pass",
+                            format!("iterations={ran}{depth} seed={seed:#x}{facts}"),
+                        )
                     }
-                    Err(_) => ("fail", format!("iterations={n}{depth} seed={seed:#x} replay=SHUTTLE_SEED={seed:#x}")),
+                    Err(_) => (
+                        "fail",
+                        format!(
+                            "iterations={n}{depth} seed={seed:#x} replay=SHUTTLE_SEED={seed:#x}"
+                        ),
+                    ),
                 };
                 evidence(checker, model.algo, model.scenario, result, &detail, secs);
                 if let Err(panic) = outcome {

@@ -12,12 +12,11 @@
 //! at quiescence, and draining the free lists at the end must find exactly
 //! `pooled` distinct buffers: conservation.
 
-
+use super::backend::{Arc, AtomicUsize, Ordering::SeqCst, spin_loop, thread};
+use super::fact;
 use verified_pools::pool::{
     BufferKind, BufferPool, KindStats, PoolConfig, ReturnOutcome, Serialization, Simd, Variant,
 };
-use super::backend::{Arc, AtomicUsize, Ordering::SeqCst, spin_loop, thread};
-use super::fact;
 
 /// Fact: a get was served from the free list.
 pub const HITS: &str = "hits";
@@ -244,7 +243,10 @@ pub fn guards_and_values<V: Variant>(threads: u8, script: Script) {
     });
     fact(HITS, bytes.hits + simd.hits > 0);
     fact(MISSES, bytes.misses + simd.misses > 0);
-    fact(POOL_FULL, bytes.rejected_pool_full + simd.rejected_pool_full > 0);
+    fact(
+        POOL_FULL,
+        bytes.rejected_pool_full + simd.rejected_pool_full > 0,
+    );
     fact(
         WRONG_SIZE,
         bytes.rejected_too_small + bytes.rejected_too_large + simd.rejected_too_large > 0,

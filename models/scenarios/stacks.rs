@@ -10,14 +10,14 @@ use std::collections::VecDeque;
 
 use super::backend::{Arc, thread};
 use super::fact;
+#[cfg(any(loom, shuttle))]
+use verified_pools::EpochStack;
 #[cfg(loom)]
 use verified_pools::sync::Track;
 #[cfg(any(loom, shuttle))]
 use verified_pools::sync::epoch::collect_eagerly_here;
 #[cfg(any(loom, shuttle))]
 use verified_pools::sync::model::ghost;
-#[cfg(any(loom, shuttle))]
-use verified_pools::EpochStack;
 use verified_pools::{FreeList, IndexStack, PointerNodeStack};
 
 /// Panic fragment: the same item was handed out twice.

@@ -14,10 +14,9 @@
 //! stats must match the tallies, and draining the pool from the main thread
 //! must find exactly `pooled` distinct buffers, all hits: conservation.
 
-
-use verified_pools::pool::{PoolConfig, ReturnOutcome, Serialization, Tagged};
 use super::backend::{Arc, thread};
 use super::fact;
+use verified_pools::pool::{PoolConfig, ReturnOutcome, Serialization, Tagged};
 use verified_pools::tls::{TlsConfig, TlsPool};
 
 /// Fact: a get was served without allocating.
