@@ -15,7 +15,7 @@ use std::path::Path;
 
 use scenarios::stacks::*;
 use scenarios::{ring as ring_scenarios, tls as tls_scenarios};
-use support::loom_run::must_fail;
+use support::must_fail;
 use verified_pools::ring::{FIFO_RELEASE, LIVE_OVERWRITE};
 use verified_pools::sync::Track;
 use verified_pools::sync::node::USE_AFTER_FREE;

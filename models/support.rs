@@ -70,6 +70,49 @@ fn expected_failure(checker: &str, what: &str, found: Option<String>, expected: 
     first.chars().take(100).collect()
 }
 
+/// The checker the build selects must find a bug whose panic message
+/// contains one of `expected`, with the ordering site or behaviour switch
+/// `mutant` weakened (if any): loom within `LOOM_MAX_PREEMPTIONS`, shuttle's
+/// random scheduler from a fixed seed (so the run is reproducible; shuttle
+/// prints the failing schedule above the panic, for `shuttle::replay`).
+/// Prints the `bug_found` evidence line.
+#[cfg(any(loom, shuttle))]
+pub fn must_fail(
+    algo: &str,
+    scenario: &str,
+    expected: &[&str],
+    mutant: Option<&'static str>,
+    f: impl Fn() + Sync + Send + 'static,
+) {
+    #[cfg(loom)]
+    let (checker, detail, check) = {
+        let bound = loom_run::preemptions();
+        let check = move || {
+            loom_run::explore(bound, f);
+        };
+        ("loom", format!("preemptions={bound}"), check)
+    };
+    #[cfg(shuttle)]
+    let (checker, detail, check) = {
+        const SEED: u64 = 0x5eed;
+        let n = shuttle_run::iterations();
+        let check = move || shuttle::check_random_with_seed(f, SEED, n);
+        ("shuttle-random", format!("seed={SEED:#x}"), check)
+    };
+    let _turn = serial();
+    let (found, secs) = timed(|| expect_panic(|| with_optional_mutant(mutant, check)));
+    let what = format!("{algo}/{scenario}");
+    let first = expected_failure(checker, &what, found, expected);
+    evidence(
+        checker,
+        algo,
+        scenario,
+        "bug_found",
+        &format!("{detail} found={first}"),
+        secs,
+    );
+}
+
 /// Counts how many times a model closure ran (loom executions).
 pub struct Counter(AtomicUsize);
 
@@ -156,10 +199,7 @@ impl Model {
         mutant: Option<&'static str>,
         body: impl Fn() + Sync + Send + 'static,
     ) {
-        #[cfg(loom)]
-        loom_run::must_fail(self.algo, self.scenario, expected, mutant, body);
-        #[cfg(shuttle)]
-        shuttle_run::must_fail(self.algo, self.scenario, expected, mutant, body);
+        must_fail(self.algo, self.scenario, expected, mutant, body);
     }
 
     /// This model's facts among those the run that just ended counted
@@ -277,36 +317,6 @@ pub mod loom_run {
             secs,
         );
     }
-
-    /// Loom must find a bug whose panic message contains one of `expected`,
-    /// with the ordering site or behaviour switch `mutant` weakened (if any).
-    pub fn must_fail(
-        algo: &str,
-        scenario: &str,
-        expected: &[&str],
-        mutant: Option<&'static str>,
-        f: impl Fn() + Sync + Send + 'static,
-    ) {
-        let _turn = serial();
-        let bound = preemptions();
-        let (found, secs) = timed(|| {
-            expect_panic(|| {
-                with_optional_mutant(mutant, || {
-                    explore(bound, f);
-                })
-            })
-        });
-        let what = format!("{algo}/{scenario}");
-        let first = expected_failure("loom", &what, found, expected);
-        evidence(
-            "loom",
-            algo,
-            scenario,
-            "bug_found",
-            &format!("preemptions={bound} found={first}"),
-            secs,
-        );
-    }
 }
 
 #[cfg(shuttle)]
@@ -411,36 +421,5 @@ pub mod shuttle_run {
             );
         }
         model.check_facts(&reached);
-    }
-
-    /// Shuttle (random scheduler, fixed seed so the run is reproducible) must
-    /// find a bug whose message contains one of `expected`, with `mutant`
-    /// switched on (if any). Shuttle prints the failing schedule above the
-    /// panic; `shuttle::replay` reproduces it.
-    pub fn must_fail(
-        algo: &str,
-        scenario: &str,
-        expected: &[&str],
-        mutant: Option<&'static str>,
-        f: impl Fn() + Sync + Send + 'static,
-    ) {
-        const SEED: u64 = 0x5eed;
-        let _turn = serial();
-        let n = iterations();
-        let (found, secs) = timed(|| {
-            expect_panic(|| {
-                with_optional_mutant(mutant, || shuttle::check_random_with_seed(f, SEED, n))
-            })
-        });
-        let what = format!("{algo}/{scenario}");
-        let first = expected_failure("shuttle", &what, found, expected);
-        evidence(
-            "shuttle-random",
-            algo,
-            scenario,
-            "bug_found",
-            &format!("seed={SEED:#x} found={first}"),
-            secs,
-        );
     }
 }

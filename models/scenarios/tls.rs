@@ -324,18 +324,22 @@ fn check_no_spurious_full(pool: &TlsPool, count: usize) {
     );
 }
 
+/// A worker that registers, caches one buffer and exits (through
+/// [`hold_and_return`]).
+fn spawn_one_buffer_worker(pool: &Arc<TlsPool>, id: u8) -> thread::JoinHandle<Tally> {
+    let pool = Arc::clone(pool);
+    thread::spawn(move || {
+        let mut t = Tally::default();
+        hold_and_return(&pool, id, 1, &mut t);
+        t
+    })
+}
+
 /// A worker registers, caches and exits; a second worker starting after it
 /// may reuse its slot (the slot's hand-over is what this exercises).
 pub fn slot_reuse() {
     let pool = Arc::new(TlsPool::<Tagged>::new(tiny(2)).expect("tiny config is valid"));
-    let spawn = |id: u8| {
-        let pool = Arc::clone(&pool);
-        thread::spawn(move || {
-            let mut t = Tally::default();
-            hold_and_return(&pool, id, 1, &mut t);
-            t
-        })
-    };
+    let spawn = |id: u8| spawn_one_buffer_worker(&pool, id);
     let a = spawn(1);
     let b = spawn(2);
     let mut total = Tally::default();
@@ -352,14 +356,7 @@ pub fn slot_reuse() {
 /// a free one is left (registry invariant 4: at most 2 slots).
 pub fn claim_race() {
     let pool = Arc::new(TlsPool::<Tagged>::new(tiny(2)).expect("tiny config is valid"));
-    let spawn = |id: u8| {
-        let pool = Arc::clone(&pool);
-        thread::spawn(move || {
-            let mut t = Tally::default();
-            hold_and_return(&pool, id, 1, &mut t);
-            t
-        })
-    };
+    let spawn = |id: u8| spawn_one_buffer_worker(&pool, id);
     let mut total = Tally::default();
     total.add(spawn(1).join().expect("first worker panicked"));
     let (a, b) = (spawn(2), spawn(3));
