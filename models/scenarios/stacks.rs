@@ -313,8 +313,9 @@ pub fn run<I: Item, S: UnderTest<I>>(scenario: &'static Scenario) {
 pub const RECLAIM_WHILE_LIVE: &str = "reclaim-while-live";
 /// Fact: a node was freed while the other model thread had not finished.
 pub const RECLAIMED_WHILE_LIVE: &str = "reclaimed_while_live";
-/// Fact: another thread freed a node while a pop was in flight (between
-/// its pin and its return: its load and CAS raced the reclamation).
+/// Fact: another thread's eager collection freed a node while a pop was
+/// in flight (between its pin and its return: its load and CAS raced the
+/// reclamation).
 pub const POP_RACED_RECLAMATION: &str = "pop_raced_reclamation";
 
 /// Epoch reclamation while threads run. Without help, a model never frees a
@@ -360,11 +361,14 @@ pub fn reclaim_while_live<I: Item>() {
         let stack = stack.clone();
         thread::spawn(move || {
             for _ in 0..ROUNDS {
-                let (all, own) = (freed(), ghost::freed_here());
+                let in_pin = || ghost::read(&ghost::FREED_IN_PIN);
+                let (all, pinning) = (freed(), in_pin());
                 let item = stack.pop();
-                // Frees by another thread while this pop was in flight.
-                let by_others = (freed() - all) - (ghost::freed_here() - own);
-                fact(POP_RACED_RECLAMATION, by_others > 0);
+                // Frees while this pop was in flight, less those of a pin's
+                // own collection (this pop's, under shuttle): what is left
+                // is the collector thread's eager collection.
+                let eager = (freed() - all) - (in_pin() - pinning);
+                fact(POP_RACED_RECLAMATION, eager > 0);
                 if let Some(item) = item {
                     push_back(&*stack, item);
                 }

@@ -26,9 +26,19 @@ impl EpochDomain {
     #[inline]
     pub fn pin(&self) -> crossbeam_epoch::Guard {
         #[cfg(any(loom, shuttle))]
-        if eager::here() {
-            self.collect();
+        {
+            use super::model::ghost::{FREED_IN_PIN, NODES_FREED, add, read};
+            if eager::here() {
+                self.collect();
+            }
+            // What the pin's own collection frees, so that a model can tell
+            // an eager collection's frees from these.
+            let before = read(&NODES_FREED);
+            let guard = self.pin_only();
+            add(&FREED_IN_PIN, read(&NODES_FREED) - before);
+            guard
         }
+        #[cfg(not(any(loom, shuttle)))]
         self.pin_only()
     }
 

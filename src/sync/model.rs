@@ -35,33 +35,19 @@ pub mod ghost {
     /// Nodes freed through `sync::node::free` (the epoch stack's
     /// reclamations and the pointer-node stack's frees).
     pub static NODES_FREED: AtomicUsize = AtomicUsize::new(0);
-
-    /// Nodes freed per model thread (ids repeat across executions; the
-    /// counts only ever grow, and a model reads differences).
-    static FREED_BY: std::sync::Mutex<Vec<(super::super::thread::ThreadId, usize)>> =
-        std::sync::Mutex::new(Vec::new());
+    /// Of those, the ones freed inside an `EpochDomain::pin` call (the
+    /// collection crossbeam-epoch runs as a thread pins), not by an eager
+    /// collection (`epoch::collect_eagerly_here`).
+    pub static FREED_IN_PIN: AtomicUsize = AtomicUsize::new(0);
 
     // Relaxed: a ghost read only by the one OS thread that runs the model.
     pub(crate) fn bump(counter: &AtomicUsize) {
-        counter.fetch_add(1, Relaxed);
+        add(counter, 1);
     }
 
-    /// Counts a node freed by the calling model thread.
-    pub(crate) fn node_freed() {
-        bump(&NODES_FREED);
-        let me = super::super::thread::current().id();
-        let mut by = FREED_BY.lock().unwrap_or_else(|e| e.into_inner());
-        match by.iter_mut().find(|(id, _)| *id == me) {
-            Some((_, n)) => *n += 1,
-            None => by.push((me, 1)),
-        }
-    }
-
-    /// Nodes freed so far by the calling model thread.
-    pub fn freed_here() -> usize {
-        let me = super::super::thread::current().id();
-        let by = FREED_BY.lock().unwrap_or_else(|e| e.into_inner());
-        by.iter().find(|(id, _)| *id == me).map_or(0, |(_, n)| *n)
+    // Relaxed: see `bump`.
+    pub(crate) fn add(counter: &AtomicUsize, n: usize) {
+        counter.fetch_add(n, Relaxed);
     }
 
     /// The counter's value so far.
