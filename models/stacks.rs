@@ -10,7 +10,7 @@ use crate::support::{Bound::Epoch, Model};
 #[cfg(loom)]
 use verified_pools::IndexStack;
 use verified_pools::sync::node::USE_AFTER_FREE;
-use verified_pools::{EpochStack, PointerNodeStack, TaggedStack};
+use verified_pools::{EpochStack, FreeList, PointerNodeStack, TaggedStack};
 
 #[cfg(loom)]
 type Item = verified_pools::sync::Track<usize>;
@@ -20,11 +20,20 @@ type Item = usize;
 /// Every must-pass stack model exists to race a CAS: at least one retried.
 const RETRIED: &[&str] = &[CAS_RETRIES];
 
+/// The common row: `scenario` on a fresh `S` through its safe API, at loom's
+/// quick bound, reaching [`RETRIED`].
+fn must_pass<S: FreeList<Item> + Send + Sync + 'static>(
+    algo: &'static str,
+    scenario: &'static Scenario,
+) {
+    Model::new(algo, scenario.name)
+        .facts(RETRIED)
+        .pass(move || run::<Item, Safe<S>>(scenario));
+}
+
 #[test]
 fn tagged_two_threads() {
-    Model::new("tagged", TWO_THREADS.name)
-        .facts(RETRIED)
-        .pass(|| run::<Item, Safe<TaggedStack<Item>>>(&TWO_THREADS));
+    must_pass::<TaggedStack<Item>>("tagged", &TWO_THREADS);
 }
 
 /// Loom's three-thread shape: one pop and push-back each over two items.
@@ -39,9 +48,7 @@ fn tagged_three_threads_small() {
 #[cfg(shuttle)]
 #[test]
 fn tagged_three_threads() {
-    Model::new("tagged", THREE_THREADS.name)
-        .facts(RETRIED)
-        .pass(|| run::<Item, Safe<TaggedStack<Item>>>(&THREE_THREADS));
+    must_pass::<TaggedStack<Item>>("tagged", &THREE_THREADS);
 }
 
 /// Two poppers both pin: crossbeam-epoch's own pin/unpin/collect/exit
@@ -59,26 +66,20 @@ fn epoch_two_threads_small() {
 #[cfg(shuttle)]
 #[test]
 fn epoch_two_threads() {
-    Model::new("epoch", TWO_THREADS.name)
-        .facts(RETRIED)
-        .pass(|| run::<Item, Safe<EpochStack<Item>>>(&TWO_THREADS));
+    must_pass::<EpochStack<Item>>("epoch", &TWO_THREADS);
 }
 
 /// Only the popper pins, which keeps loom at the quick bound.
 #[cfg(loom)]
 #[test]
 fn epoch_one_popper_two_pushers() {
-    Model::new("epoch", ONE_POPPER_TWO_PUSHERS.name)
-        .facts(RETRIED)
-        .pass(|| run::<Item, Safe<EpochStack<Item>>>(&ONE_POPPER_TWO_PUSHERS));
+    must_pass::<EpochStack<Item>>("epoch", &ONE_POPPER_TWO_PUSHERS);
 }
 
 #[cfg(shuttle)]
 #[test]
 fn epoch_three_threads() {
-    Model::new("epoch", THREE_THREADS.name)
-        .facts(RETRIED)
-        .pass(|| run::<Item, Safe<EpochStack<Item>>>(&THREE_THREADS));
+    must_pass::<EpochStack<Item>>("epoch", &THREE_THREADS);
 }
 
 /// Reclamation while threads run: one thread's pins collect eagerly, so the
@@ -95,17 +96,13 @@ fn epoch_reclaim_while_live() {
 #[cfg(loom)]
 #[test]
 fn pointer_node_single_popper_two_threads() {
-    Model::new("pointer_node", TWO_THREADS.name)
-        .facts(RETRIED)
-        .pass(|| run::<Item, Safe<PointerNodeStack<Item>>>(&TWO_THREADS));
+    must_pass::<PointerNodeStack<Item>>("pointer_node", &TWO_THREADS);
 }
 
 #[cfg(shuttle)]
 #[test]
 fn pointer_node_single_popper_three_threads() {
-    Model::new("pointer_node", THREE_THREADS.name)
-        .facts(RETRIED)
-        .pass(|| run::<Item, Safe<PointerNodeStack<Item>>>(&THREE_THREADS));
+    must_pass::<PointerNodeStack<Item>>("pointer_node", &THREE_THREADS);
 }
 
 #[cfg(loom)]
