@@ -55,11 +55,15 @@ impl EpochDomain {
     /// nodes to the global queue, tries to advance the global epoch and frees
     /// the bags two epochs old; two in a row free a node retired before them
     /// unless another thread is still pinned in an older epoch.
+    ///
+    /// Between the two it yields to the model's scheduler (not a preemption
+    /// under loom), so a pop of another thread can pin there and have its
+    /// load and CAS race the free within loom's epoch bound of 1.
     #[cfg(any(loom, shuttle))]
     fn collect(&self) {
-        for _ in 0..2 {
-            self.pin_only().flush();
-        }
+        self.pin_only().flush();
+        super::spin_loop();
+        self.pin_only().flush();
     }
 }
 
