@@ -374,8 +374,9 @@ pub mod shuttle_run {
         let _turn = serial();
         let n = iterations();
         let seeds = std::iter::once(seed()).chain((0..random_seeds()).map(|_| fresh_seed()));
-        // The model's facts over all its runs: a fact one scheduler rarely
-        // reaches (PCT's few priority changes) may come from the other.
+        // The model's facts over all its runs: a fact one scheduler does not
+        // reach (random, at the fixed seed: `slot_reused`) may come from the
+        // other.
         let mut reached = Facts::default();
         for seed in seeds {
             let mut run = |checker: &str, depth: &str, scheduler: Box<dyn Scheduler + Send>| {
