@@ -68,3 +68,12 @@ fn tls_hand_off_return_here() {
         .facts(&[HITS, ACCEPTED])
         .pass(|| hand_off_return_here(3));
 }
+
+/// Hand-off through the depot with batches of two: the getter's cache
+/// keeps at most `spare` (one) free place, so no return is refused.
+#[test]
+fn tls_hand_off_through_depot() {
+    Model::new("tls", "hand_off_through_depot")
+        .facts(&[HITS, ACCEPTED])
+        .pass(hand_off_through_depot);
+}

@@ -18,22 +18,22 @@
 //! A get pops the thread's cache. An empty cache gives its free places back
 //! to `room`, then takes a whole magazine from the depot, else one buffer
 //! from the loose list (whose place goes straight to `room`), else
-//! allocates (a miss). A get that would leave more than `batch` free places
-//! in the cache gives most of them back. A return pushes into the cache if
-//! it has a free place; else it first moves its bottom batch to the depot
-//! if it holds one, then claims places from `room` — one, doubling up to a
-//! batch while the thread only returns — and none left means the pool is
-//! full.
+//! allocates (a miss). A get that would leave more than `spare = ⌈batch /
+//! 2⌉` free places in the cache gives them all back. A return pushes into
+//! the cache if it has a free place; else it first moves its bottom batch
+//! to the depot if it holds one, then claims places from `room` — one,
+//! doubling up to `spare` while the thread only returns — and none left
+//! means the pool is full.
 //!
 //! # Contract: no spurious misses or refusals, within a stated slack
-//! Per kind, with `batch = ⌈per_thread / 2⌉`:
+//! Per kind, with `batch = ⌈per_thread / 2⌉` and `spare = ⌈batch / 2⌉`:
 //!
 //! * **Bound** (exact): at most `count` buffers are pooled, in the shared
 //!   lists and all caches together, at every instant.
 //! * **Returns**: a return is refused ([`ReturnOutcome::PoolFull`]) only
 //!   when the shared room is empty and the returning thread's cache has no
-//!   free place, i.e. when at least `count − batch × (other threads holding
-//!   a cache)` buffers are pooled: each other cache holds at most `batch`
+//!   free place, i.e. when at least `count − spare × (other threads holding
+//!   a cache)` buffers are pooled: each other cache holds at most `spare`
 //!   free places between its owner's calls (a thread whose cache ran empty
 //!   holds none).
 //! * **Gets**: a get misses only when its own cache, the depot and the
@@ -42,16 +42,19 @@
 //!   returns, at most `per_thread` in one that also gets (its own gets
 //!   drain it). A thread's first gets take one buffer each, so threads that
 //!   each use one buffer take one each.
-//! * **Cost**: a thread that holds at most `batch` buffers at a time gets
+//! * **Cost**: a thread that holds at most `spare` buffers at a time gets
 //!   and returns with no atomic read-modify-write. A thread that only gets
 //!   or only returns (a hand-off) pays a few atomics per batch: a depot
-//!   pop or push and one `room` update.
+//!   pop or push and two `room` updates.
 //! * With one thread every outcome (hit, miss, accepted, pool full, and
 //!   which buffer comes back) is the plain pool's.
 //!
-//! In a hand-off (one thread gets, another returns), the two caches hold at
-//! most a batch each, so with `count ≥ in flight + 2 × batch` every get
-//! hits and no return is refused once the first batch has gone round
+//! In a hand-off (one thread only gets, another only returns), a refused
+//! return finds every free place in the getter's cache, at most `spare`;
+//! its buffer is dropped, which leaves one more place free for good. So
+//! with `count > in flight + batch + spare` no get ever misses and **at
+//! most `spare` returns are refused in the whole run**, all while warming
+//! up; after them every get hits and every return is accepted
 //! (`tests/tls_threads.rs` measures it; `proofs/spin/tls.pml` checks the
 //! rules in every interleaving of a small configuration).
 //!
@@ -114,13 +117,15 @@ use simd_aligned::VecSimd;
 use wide::f64x4;
 
 use crate::pool::{
-    BufferKind, BufferPool, Compression, ConfigError, KindStats, ReturnOutcome, Serialization,
-    Simd, Tagged, Variant,
+    BufferKind, BufferPool, Compression, ConfigError, ReturnOutcome, Serialization, Simd, Tagged,
+    Variant,
 };
 use crate::stack::{CapacityError, FreeList};
-use crate::sync::{Arc, AtomicBool, AtomicUsize, Ordering::Relaxed};
+use crate::sync::{Arc, AtomicBool, Ordering::Relaxed};
 
-use cache::{Counts, Front, KindCache};
+use crate::counters::cache::Counts;
+use crate::counters::non_negative;
+use cache::{Front, KindCache};
 use depot::Depot;
 use local::Registration;
 use registry::{Registry, Slot};
@@ -272,11 +277,15 @@ mod mutants {
     /// A cache that only receives returns keeps up to `per_thread` buffers
     /// before moving a batch to the depot (the old rule).
     pub const HOARD_ITEMS: &str = "tls.hoard_items";
+
+    /// A get gives free places back only past `batch`, down to `batch / 2`
+    /// (the rule before `spare`).
+    pub const HALF_GIVE_BACK: &str = "tls.half_give_back";
 }
 #[cfg(any(loom, shuttle))]
-pub use mutants::{HOARD_ITEMS, HOARD_PLACES};
+pub use mutants::{HALF_GIVE_BACK, HOARD_ITEMS, HOARD_PLACES};
 #[cfg(not(any(loom, shuttle)))]
-use mutants::{HOARD_ITEMS, HOARD_PLACES};
+use mutants::{HALF_GIVE_BACK, HOARD_ITEMS, HOARD_PLACES};
 
 fn depot_error(e: CapacityError) -> TlsConfigError {
     TlsConfigError::Pool(match e {
@@ -507,15 +516,6 @@ impl<V: Variant> TlsPool<V> {
     fn kind_stats<K: CachedKind>(&self) -> TlsKindStats {
         let front = K::front(&*self.inner);
         let (raw, cached, places, peak) = self.totals::<K>();
-        let base = &front.base;
-        // Relaxed (every baseline load): statistics only.
-        let since = |now: usize, at: &AtomicUsize| non_negative(now.wrapping_sub(at.load(Relaxed)));
-        let misses = since(raw.misses, &base.misses);
-        let prealloc = if base.reset.load(Relaxed) == 0 {
-            front.count
-        } else {
-            0
-        };
         let in_use = non_negative(raw.in_use());
         // One slot: every call went through one cache, whose high-water mark
         // is the pool's. Several: the sum of the caches' marks bounds the
@@ -526,29 +526,22 @@ impl<V: Variant> TlsPool<V> {
         let peak_in_use = if peak_in_use_exact {
             peak.max(in_use)
         } else {
-            peak.min(front.count.saturating_add(raw.misses)).max(in_use)
+            peak.min(front.count.saturating_add(raw.totals.misses))
+                .max(in_use)
         };
+        let pooled = non_negative(
+            front
+                .count
+                .wrapping_add(raw.totals.accepted)
+                .wrapping_sub(raw.totals.hits),
+        );
         TlsKindStats {
-            pool: KindStats {
-                hits: since(raw.hits(), &base.hits),
-                misses,
-                fresh_allocations: prealloc.saturating_add(misses),
-                returns_accepted: since(raw.accepted, &base.accepted),
-                rejected_too_small: since(raw.too_small, &base.too_small),
-                rejected_too_large: since(raw.too_large, &base.too_large),
-                rejected_pool_full: since(raw.full, &base.full),
-                taken_out: since(raw.taken_out, &base.taken_out),
-                pooled: non_negative(
-                    front
-                        .count
-                        .wrapping_add(raw.accepted)
-                        .wrapping_sub(raw.hits()),
-                ),
+            pool: front.base.since(&raw.totals).kind_stats(
+                front.base.preallocated(),
+                pooled,
                 in_use,
                 peak_in_use,
-                // The front has no `try_get` yet.
-                try_get_empty: 0,
-            },
+            ),
             peak_in_use_exact,
             cached: non_negative(cached),
             reserved: non_negative(places.wrapping_sub(cached)),
@@ -567,16 +560,7 @@ impl<V: Variant> TlsPool<V> {
 
     fn reset_kind<K: CachedKind>(&self) {
         let (raw, ..) = self.totals::<K>();
-        let base = &K::front(&*self.inner).base;
-        // Relaxed (all): statistics only.
-        base.hits.store(raw.hits(), Relaxed);
-        base.misses.store(raw.misses, Relaxed);
-        base.accepted.store(raw.accepted, Relaxed);
-        base.too_small.store(raw.too_small, Relaxed);
-        base.too_large.store(raw.too_large, Relaxed);
-        base.full.store(raw.full, Relaxed);
-        base.taken_out.store(raw.taken_out, Relaxed);
-        base.reset.store(1, Relaxed);
+        K::front(&*self.inner).base.record(&raw.totals);
         for slot in self.inner.registry.iter() {
             let cache = K::cache(slot);
             cache.reset_peak(non_negative(cache.read().counts.in_use()));
@@ -593,11 +577,6 @@ impl<V: Variant> TlsPool<V> {
 /// Slots ever made in `inner`'s registry.
 fn inner_slots<V: Variant>(inner: &Inner<V>) -> usize {
     inner.registry.iter().count()
-}
-
-/// Clamps a wrapping difference that should be non-negative to `0..`.
-fn non_negative(value: usize) -> usize {
-    if (value as isize) < 0 { 0 } else { value }
 }
 
 impl<V: Variant> Drop for TlsPool<V> {
