@@ -4,25 +4,18 @@
 //! that each non-Relaxed ordering is needed, and that the loom tier would
 //! notice if one were lost.
 //!
-//! Run: `RUSTFLAGS="--cfg loom --cfg crossbeam_loom" CARGO_TARGET_DIR=target/loom \
-//!       cargo test --release --test loom_mutants -- --nocapture`
+//! Run: `models/tier loom test --release --test loom_mutants -- --nocapture`
 #![cfg(loom)]
-// Each of the three scenario files below loads `scenarios/backend.rs`.
-#![allow(clippy::duplicate_mod)]
 
-#[path = "scenarios/ring.rs"]
-mod ring_scenarios;
-#[path = "scenarios/stacks.rs"]
 mod scenarios;
 mod support;
-#[path = "scenarios/tls.rs"]
-mod tls_scenarios;
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use scenarios::*;
-use support::loom_run::must_fail;
+use scenarios::stacks::*;
+use scenarios::{ring as ring_scenarios, tls as tls_scenarios};
+use support::must_fail;
 use verified_pools::ring::{FIFO_RELEASE, LIVE_OVERWRITE};
 use verified_pools::sync::Track;
 use verified_pools::sync::node::USE_AFTER_FREE;

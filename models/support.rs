@@ -70,6 +70,49 @@ fn expected_failure(checker: &str, what: &str, found: Option<String>, expected: 
     first.chars().take(100).collect()
 }
 
+/// The checker the build selects must find a bug whose panic message
+/// contains one of `expected`, with the ordering site or behaviour switch
+/// `mutant` weakened (if any): loom within `LOOM_MAX_PREEMPTIONS`, shuttle's
+/// random scheduler from a fixed seed (so the run is reproducible; shuttle
+/// prints the failing schedule above the panic, for `shuttle::replay`).
+/// Prints the `bug_found` evidence line.
+#[cfg(any(loom, shuttle))]
+pub fn must_fail(
+    algo: &str,
+    scenario: &str,
+    expected: &[&str],
+    mutant: Option<&'static str>,
+    f: impl Fn() + Sync + Send + 'static,
+) {
+    #[cfg(loom)]
+    let (checker, detail, check) = {
+        let bound = loom_run::preemptions();
+        let check = move || {
+            loom_run::explore(bound, f);
+        };
+        ("loom", format!("preemptions={bound}"), check)
+    };
+    #[cfg(shuttle)]
+    let (checker, detail, check) = {
+        const SEED: u64 = 0x5eed;
+        let n = shuttle_run::iterations();
+        let check = move || shuttle::check_random_with_seed(f, SEED, n);
+        ("shuttle-random", format!("seed={SEED:#x}"), check)
+    };
+    let _turn = serial();
+    let (found, secs) = timed(|| expect_panic(|| with_optional_mutant(mutant, check)));
+    let what = format!("{algo}/{scenario}");
+    let first = expected_failure(checker, &what, found, expected);
+    evidence(
+        checker,
+        algo,
+        scenario,
+        "bug_found",
+        &format!("{detail} found={first}"),
+        secs,
+    );
+}
+
 /// Counts how many times a model closure ran (loom executions).
 pub struct Counter(AtomicUsize);
 
@@ -90,6 +133,127 @@ pub fn timed<R>(f: impl FnOnce() -> R) -> (R, f64) {
     let start = Instant::now();
     let r = f();
     (r, start.elapsed().as_secs_f64())
+}
+
+/// Which preemption bound a model runs at under loom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// `LOOM_MAX_PREEMPTIONS` (quick 2, deep 3).
+    Quick,
+    /// `LOOM_EPOCH_PREEMPTIONS` (quick 1, deep 2): the models where
+    /// crossbeam-epoch's own atomics multiply the state space.
+    Epoch,
+}
+
+/// One row of an algorithm's table of models (`models/<algorithm>.rs`): the
+/// back end the build selects (`--cfg loom` or `--cfg shuttle`) runs it. A
+/// row for one back end only carries `#[cfg(loom)]` or `#[cfg(shuttle)]`.
+#[derive(Debug, Clone, Copy)]
+pub struct Model {
+    /// The algorithm key (the evidence row).
+    pub algo: &'static str,
+    /// The scenario's name in the evidence line.
+    pub scenario: &'static str,
+    /// Its preemption bound under loom.
+    pub loom: Bound,
+    /// The coverage facts it exists to reach: each must be non-zero over a
+    /// run (`scenarios::fact`), or the model fails as vacuous.
+    pub facts: &'static [&'static str],
+}
+
+impl Model {
+    /// A row at loom's quick bound with no facts yet (a negative model's).
+    pub const fn new(algo: &'static str, scenario: &'static str) -> Self {
+        Model {
+            algo,
+            scenario,
+            loom: Bound::Quick,
+            facts: &[],
+        }
+    }
+
+    /// With the loom bound `loom`.
+    pub const fn bound(self, loom: Bound) -> Self {
+        Model { loom, ..self }
+    }
+
+    /// With the coverage facts `facts`.
+    pub const fn facts(self, facts: &'static [&'static str]) -> Self {
+        Model { facts, ..self }
+    }
+
+    /// The model must pass: every interleaving (loom) or every schedule
+    /// drawn (shuttle) passes, and every fact in [`Model::facts`] is reached.
+    pub fn pass(&self, body: impl Fn() + Sync + Send + Clone + 'static) {
+        #[cfg(loom)]
+        loom_run::must_pass(self, body);
+        #[cfg(shuttle)]
+        shuttle_run::must_pass(self, body);
+    }
+
+    /// The checker must find a bug whose panic message contains one of
+    /// `expected`, with the mutant switch `mutant` on (if any).
+    pub fn fail(
+        &self,
+        expected: &[&str],
+        mutant: Option<&'static str>,
+        body: impl Fn() + Sync + Send + 'static,
+    ) {
+        must_fail(self.algo, self.scenario, expected, mutant, body);
+    }
+
+    /// This model's facts among those the run that just ended counted
+    /// (`scenarios::fact`), in the order the scenario counted them; a fact
+    /// it never counted is listed with 0.
+    fn take_facts(&self) -> Facts {
+        let got = crate::scenarios::take_facts();
+        let count = |want: &str| got.iter().find(|(n, _)| *n == want).map_or(0, |(_, c)| *c);
+        Facts(self.facts.iter().map(|f| (*f, count(f))).collect())
+    }
+
+    /// Fails unless every fact of this model is non-zero in `facts` (the
+    /// model's runs summed): a model that never reached what it exists for
+    /// passed vacuously.
+    fn check_facts(&self, facts: &Facts) {
+        let zero: Vec<&str> = facts
+            .0
+            .iter()
+            .filter(|(_, c)| *c == 0)
+            .map(|(n, _)| *n)
+            .collect();
+        assert!(
+            zero.is_empty(),
+            "{}/{}: coverage facts never reached: {zero:?} (counts: {}): the model is vacuous",
+            self.algo,
+            self.scenario,
+            facts.field()
+        );
+    }
+}
+
+/// Coverage facts of one model: (name, count) in the row's order.
+#[derive(Debug, Default, Clone)]
+struct Facts(Vec<(&'static str, usize)>);
+
+impl Facts {
+    /// ` facts=name:count,...` for an evidence line, or nothing.
+    fn field(&self) -> String {
+        if self.0.is_empty() {
+            return String::new();
+        }
+        let list: Vec<String> = self.0.iter().map(|(n, c)| format!("{n}:{c}")).collect();
+        format!(" facts={}", list.join(","))
+    }
+
+    /// Adds `other`'s counts (the same model's facts).
+    fn add(&mut self, other: &Facts) {
+        for (name, count) in &other.0 {
+            match self.0.iter_mut().find(|(n, _)| n == name) {
+                Some((_, c)) => *c += count,
+                None => self.0.push((name, *count)),
+            }
+        }
+    }
 }
 
 #[cfg(loom)]
@@ -122,95 +286,34 @@ pub mod loom_run {
         RUNS.take()
     }
 
-    /// Loom must pass at the default bound: prints the evidence line.
-    pub fn must_pass(algo: &str, scenario: &str, f: impl Fn() + Sync + Send + 'static) {
-        must_pass_at(preemptions(), algo, scenario, f)
+    /// The bound of a row: `LOOM_MAX_PREEMPTIONS` or
+    /// `LOOM_EPOCH_PREEMPTIONS` (default 1).
+    pub fn bound(b: Bound) -> usize {
+        match b {
+            Bound::Quick => preemptions(),
+            Bound::Epoch => env_usize("LOOM_EPOCH_PREEMPTIONS", 1),
+        }
     }
 
-    /// Loom must pass within `bound` preemptions: prints the evidence line.
-    pub fn must_pass_at(
-        bound: usize,
-        algo: &str,
-        scenario: &str,
-        f: impl Fn() + Sync + Send + 'static,
-    ) {
+    /// Loom must pass within the row's bound and reach its facts (counted
+    /// over every execution): prints the evidence line.
+    pub fn must_pass(model: &Model, f: impl Fn() + Sync + Send + 'static) {
         let _turn = serial();
+        let bound = bound(model.loom);
+        crate::scenarios::take_facts();
         let (executions, secs) = timed(|| explore(bound, f));
         assert!(executions > 0, "loom ran no execution");
+        let facts = model.take_facts();
+        model.check_facts(&facts);
         evidence(
             "loom",
-            algo,
-            scenario,
-            "pass",
-            &format!("executions={executions} preemptions={bound}"),
-            secs,
-        );
-    }
-
-    /// As [`must_pass`], then takes the scenario's coverage facts with
-    /// `facts`, fails if any is zero, and appends them to the evidence line
-    /// as `facts=name:count,...` (counts summed over all executions).
-    pub fn must_pass_facts(
-        algo: &str,
-        scenario: &str,
-        facts: fn() -> Vec<(&'static str, usize)>,
-        f: impl Fn() + Sync + Send + 'static,
-    ) {
-        let _turn = serial();
-        let bound = preemptions();
-        facts();
-        let (executions, secs) = timed(|| explore(bound, f));
-        let got = facts();
-        assert!(executions > 0, "loom ran no execution");
-        assert!(
-            !got.is_empty(),
-            "{algo}/{scenario}: no coverage facts recorded"
-        );
-        let zero: Vec<_> = got.iter().filter(|(_, c)| *c == 0).collect();
-        assert!(
-            zero.is_empty(),
-            "{algo}/{scenario}: facts never reached: {zero:?}"
-        );
-        let list: Vec<String> = got.iter().map(|(n, c)| format!("{n}:{c}")).collect();
-        evidence(
-            "loom",
-            algo,
-            scenario,
+            model.algo,
+            model.scenario,
             "pass",
             &format!(
-                "executions={executions} preemptions={bound} facts={}",
-                list.join(",")
+                "executions={executions} preemptions={bound}{}",
+                facts.field()
             ),
-            secs,
-        );
-    }
-
-    /// Loom must find a bug whose panic message contains one of `expected`,
-    /// with the ordering site or behaviour switch `mutant` weakened (if any).
-    pub fn must_fail(
-        algo: &str,
-        scenario: &str,
-        expected: &[&str],
-        mutant: Option<&'static str>,
-        f: impl Fn() + Sync + Send + 'static,
-    ) {
-        let _turn = serial();
-        let bound = preemptions();
-        let (found, secs) = timed(|| {
-            expect_panic(|| {
-                with_optional_mutant(mutant, || {
-                    explore(bound, f);
-                })
-            })
-        });
-        let what = format!("{algo}/{scenario}");
-        let first = expected_failure("loom", &what, found, expected);
-        evidence(
-            "loom",
-            algo,
-            scenario,
-            "bug_found",
-            &format!("preemptions={bound} found={first}"),
             secs,
         );
     }
@@ -239,67 +342,85 @@ pub mod shuttle_run {
             .unwrap_or(DEFAULT)
     }
 
-    /// Random and PCT (depth 3) schedules, each from the fixed [`seed`],
-    /// must both pass.
-    pub fn must_pass(algo: &str, scenario: &str, f: impl Fn() + Sync + Send + Clone + 'static) {
-        use shuttle::scheduler::{PctScheduler, RandomScheduler};
-        let _turn = serial();
-        let n = iterations();
-        let seed = seed();
-        let (_, secs) = timed(|| {
-            let scheduler = RandomScheduler::new_from_seed(seed, n);
-            shuttle::Runner::new(scheduler, Default::default()).run(f.clone());
-        });
-        evidence(
-            "shuttle-random",
-            algo,
-            scenario,
-            "pass",
-            &format!("iterations={n} seed={seed:#x}"),
-            secs,
-        );
-        let (_, secs) = timed(|| {
-            let scheduler = PctScheduler::new_from_seed(seed, 3, n);
-            shuttle::Runner::new(scheduler, Default::default()).run(f);
-        });
-        evidence(
-            "shuttle-pct",
-            algo,
-            scenario,
-            "pass",
-            &format!("iterations={n} depth=3 seed={seed:#x}"),
-            secs,
-        );
+    /// How many runs from fresh random seeds follow the fixed-seed one:
+    /// `SHUTTLE_RANDOM_SEEDS` (`models/tier --deep shuttle` sets it), default 0.
+    pub fn random_seeds() -> usize {
+        env_usize("SHUTTLE_RANDOM_SEEDS", 0)
     }
 
-    /// Shuttle (random scheduler, fixed seed so the run is reproducible) must
-    /// find a bug whose message contains one of `expected`, with `mutant`
-    /// switched on (if any). Shuttle prints the failing schedule above the
-    /// panic; `shuttle::replay` reproduces it.
-    pub fn must_fail(
-        algo: &str,
-        scenario: &str,
-        expected: &[&str],
-        mutant: Option<&'static str>,
-        f: impl Fn() + Sync + Send + 'static,
-    ) {
-        const SEED: u64 = 0x5eed;
+    /// A seed no earlier run used: std's per-process random hash keys mixed
+    /// with a counter and the clock.
+    fn fresh_seed() -> u64 {
+        use std::hash::{BuildHasher, Hasher};
+        static DRAWN: AtomicUsize = AtomicUsize::new(0);
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_usize(DRAWN.fetch_add(1, Ordering::Relaxed));
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+        );
+        h.finish()
+    }
+
+    /// Random and PCT (depth 3) schedules from the fixed [`seed`], then from
+    /// [`random_seeds`] fresh ones, must all pass, and together reach every
+    /// one of the row's facts.
+    /// Each run's evidence line names its seed; a failing run prints an
+    /// evidence line with `result=fail` and the `SHUTTLE_SEED=` that replays
+    /// it before the panic goes on.
+    pub fn must_pass(model: &Model, f: impl Fn() + Sync + Send + Clone + 'static) {
+        use shuttle::scheduler::{PctScheduler, RandomScheduler, Scheduler};
         let _turn = serial();
         let n = iterations();
-        let (found, secs) = timed(|| {
-            expect_panic(|| {
-                with_optional_mutant(mutant, || shuttle::check_random_with_seed(f, SEED, n))
-            })
-        });
-        let what = format!("{algo}/{scenario}");
-        let first = expected_failure("shuttle", &what, found, expected);
-        evidence(
-            "shuttle-random",
-            algo,
-            scenario,
-            "bug_found",
-            &format!("seed={SEED:#x} found={first}"),
-            secs,
-        );
+        let seeds = std::iter::once(seed()).chain((0..random_seeds()).map(|_| fresh_seed()));
+        // The model's facts over all its runs: a fact one scheduler does not
+        // reach (random, at the fixed seed: `slot_reused`) may come from the
+        // other.
+        let mut reached = Facts::default();
+        for seed in seeds {
+            let mut run = |checker: &str, depth: &str, scheduler: Box<dyn Scheduler + Send>| {
+                crate::scenarios::take_facts();
+                let f = f.clone();
+                let (outcome, secs) = timed(|| {
+                    catch_unwind(AssertUnwindSafe(|| {
+                        shuttle::Runner::new(scheduler, Default::default()).run(f)
+                    }))
+                });
+                let (result, detail) = match &outcome {
+                    // The iterations the runner reports it ran.
+                    Ok(ran) => {
+                        let facts = model.take_facts();
+                        reached.add(&facts);
+                        let facts = facts.field();
+                        (
+                            "pass",
+                            format!("iterations={ran}{depth} seed={seed:#x}{facts}"),
+                        )
+                    }
+                    Err(_) => (
+                        "fail",
+                        format!(
+                            "iterations={n}{depth} seed={seed:#x} replay=SHUTTLE_SEED={seed:#x}"
+                        ),
+                    ),
+                };
+                evidence(checker, model.algo, model.scenario, result, &detail, secs);
+                if let Err(panic) = outcome {
+                    std::panic::resume_unwind(panic);
+                }
+            };
+            run(
+                "shuttle-random",
+                "",
+                Box::new(RandomScheduler::new_from_seed(seed, n)),
+            );
+            run(
+                "shuttle-pct",
+                " depth=3",
+                Box::new(PctScheduler::new_from_seed(seed, 3, n)),
+            );
+        }
+        model.check_facts(&reached);
     }
 }

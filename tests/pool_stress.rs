@@ -1,8 +1,9 @@
 //! The pool scenario on real threads, many times, for every variant; plus a
 //! heavier std-only stress of mixed traffic checked at quiescence.
 
-#[path = "../models/scenarios/pool.rs"]
-mod scenarios;
+#[path = "../models/scenarios/mod.rs"]
+mod all_scenarios;
+use all_scenarios::pool as scenarios;
 
 use std::sync::Arc;
 use std::thread;

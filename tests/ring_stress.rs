@@ -4,8 +4,9 @@
 // Real threads with std's `Arc`: std builds only.
 #![cfg(not(any(loom, shuttle)))]
 
-#[path = "../models/scenarios/ring.rs"]
-mod scenarios;
+#[path = "../models/scenarios/mod.rs"]
+mod all_scenarios;
+use all_scenarios::ring as scenarios;
 
 use std::sync::mpsc;
 use std::time::Instant;

@@ -1,8 +1,9 @@
 //! The model scenarios on real OS threads, many rounds each, plus a longer
 //! churn per stack. Under `cargo test` this is the std tier of the same code.
 
-#[path = "../models/scenarios/stacks.rs"]
-mod scenarios;
+#[path = "../models/scenarios/mod.rs"]
+mod all_scenarios;
+use all_scenarios::stacks as scenarios;
 
 use scenarios::*;
 use verified_pools::{EpochStack, FreeList, PointerNodeStack, TaggedStack};

@@ -1,8 +1,9 @@
 //! The cache front with real threads: the shared scenarios, config errors,
 //! memory bounds, and a rough timing loop (ignored by default).
 
-#[path = "../models/scenarios/tls.rs"]
-mod scenarios;
+#[path = "../models/scenarios/mod.rs"]
+mod all_scenarios;
+use all_scenarios::tls as scenarios;
 
 use std::sync::{Arc, Barrier, mpsc};
 use std::time::Instant;

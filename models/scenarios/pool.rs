@@ -1,7 +1,8 @@
 //! Pool scenarios shared by the loom, shuttle and std-thread harnesses.
 //!
-//! Only `backend::{thread, Arc}` is used for concurrency, so the
-//! same code runs under `loom::model`, shuttle's schedulers and real threads.
+//! Only `backend`'s threads, `Arc` and atomics are used for concurrency, so
+//! the same code runs under `loom::model`, shuttle's schedulers and real
+//! threads.
 //!
 //! Each worker gets and returns buffers through guards and by value, marks
 //! every buffer it holds with its own id and checks the mark before letting
@@ -11,14 +12,22 @@
 //! at quiescence, and draining the free lists at the end must find exactly
 //! `pooled` distinct buffers: conservation.
 
-#![allow(dead_code)] // each harness uses a subset
-
+use super::backend::{Arc, AtomicUsize, Ordering::SeqCst, spin_loop, thread};
+use super::fact;
 use verified_pools::pool::{
     BufferKind, BufferPool, KindStats, PoolConfig, ReturnOutcome, Serialization, Simd, Variant,
 };
-mod backend;
 
-use backend::{Arc, thread};
+/// Fact: a get was served from the free list.
+pub const HITS: &str = "hits";
+/// Fact: a get found the free list empty and allocated.
+pub const MISSES: &str = "misses";
+/// Fact: a return was refused because the pool was at its bound.
+pub const POOL_FULL: &str = "pool_full";
+/// Fact: a foreign buffer of the wrong size was rejected.
+pub const WRONG_SIZE: &str = "wrong_size";
+/// Fact: the stats' peak matched two holders at once.
+pub const PEAK_TWO_HOLDERS: &str = "peak_two_holders";
 
 /// Tiny buffers and a bound of 2, so two busy threads overflow it.
 pub fn tiny_config() -> PoolConfig {
@@ -224,11 +233,56 @@ pub fn guards_and_values<V: Variant>(threads: u8, script: Script) {
         total.simd.add(t.simd);
     }
     let edges = usize::from(script != Script::Hold);
-    check_quiescent::<V, Serialization>(&pool, total.bytes, 0, edges, |b| b.as_ptr() as usize);
+    let bytes =
+        check_quiescent::<V, Serialization>(&pool, total.bytes, 0, edges, |b| b.as_ptr() as usize);
     // Each SIMD guard drop is a return whose outcome the worker cannot see;
     // each worker also offered one foreign SIMD buffer.
     let simd_drops = edges * usize::from(threads);
-    check_quiescent::<V, Simd>(&pool, total.simd, simd_drops, simd_drops, |b| {
+    let simd = check_quiescent::<V, Simd>(&pool, total.simd, simd_drops, simd_drops, |b| {
         b.flat().as_ptr() as usize
     });
+    fact(HITS, bytes.hits + simd.hits > 0);
+    fact(MISSES, bytes.misses + simd.misses > 0);
+    fact(
+        POOL_FULL,
+        bytes.rejected_pool_full + simd.rejected_pool_full > 0,
+    );
+    fact(
+        WRONG_SIZE,
+        bytes.rejected_too_small + bytes.rejected_too_large + simd.rejected_too_large > 0,
+    );
+}
+
+/// Two threads each get a serialization buffer and hold it until both hold
+/// one (a rendezvous on a counter), then return it: at one instant exactly
+/// two buffers are out, and never more. `peak_in_use` must then be exactly
+/// 2 — a lost update of the peak (two gets racing to raise it) shows as 1.
+pub fn two_holders_peak<V: Variant>() {
+    let pool = Arc::new(BufferPool::<V>::new(tiny_config()).expect("tiny config is valid"));
+    let holding = Arc::new(AtomicUsize::new(0));
+    let handles: Vec<_> = (1..=2u8)
+        .map(|id| {
+            let pool = Arc::clone(&pool);
+            let holding = Arc::clone(&holding);
+            thread::spawn(move || {
+                let mut guard = pool.serialization_guard();
+                mark_bytes(&mut guard, id);
+                holding.fetch_add(1, SeqCst);
+                while holding.load(SeqCst) < 2 {
+                    spin_loop();
+                }
+                check_bytes(&guard, id);
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().expect("holder panicked");
+    }
+    let s = pool.shelf::<Serialization>().stats();
+    assert_eq!(
+        s.peak_in_use, 2,
+        "peak_in_use is not the true maximum of concurrent holders (2): {s:?}"
+    );
+    assert_eq!((s.in_use, s.hits + s.misses), (0, 2), "{s:?}");
+    fact(PEAK_TWO_HOLDERS, s.peak_in_use == 2);
 }

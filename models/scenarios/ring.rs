@@ -1,40 +1,28 @@
-//! Ring-pool scenarios, written once against `backend.rs` and run
-//! under loom (`models/loom_ring.rs`), shuttle (`models/shuttle_ring.rs`) and
-//! real threads (`tests/ring_stress.rs`).
+//! Ring-pool scenarios: the ring's table of models (`models/ring.rs`) runs
+//! them under loom and shuttle, `tests/ring_stress.rs` on real threads.
 //!
 //! Every slice is stamped with a per-slice value when handed out and checked
 //! before it is dropped, so an overwrite of a live slice fails with
 //! `LIVE_OVERWRITE` even where the model builds' ghost check is not reached.
 
-#![allow(dead_code)]
-
-mod backend;
-
-use backend::{Arc, spin_loop, thread};
+use super::backend::{Arc, spin_loop, thread};
+use super::fact;
 #[cfg(any(loom, shuttle))]
 use verified_pools::ring::LIVE_OVERWRITE;
 use verified_pools::ring::{ArcPoolSlice, ArcProducer, RingConfig, RingError, RingPool};
 
-/// Coverage facts: how often each event a scenario exists for was reached,
-/// summed over every execution of a model run. A ghost outside the model
-/// (a `std` mutex: no synchronisation the checker sees). The model harness
-/// takes them after a run, prints them and fails on a zero.
-static FACTS: std::sync::Mutex<Vec<(&'static str, usize)>> = std::sync::Mutex::new(Vec::new());
-
-/// Counts one occurrence of `fact` (or registers it with 0 if `!happened`,
-/// so a fact that is never reached is still listed).
-pub fn fact(name: &'static str, happened: bool) {
-    let mut facts = FACTS.lock().unwrap_or_else(|e| e.into_inner());
-    match facts.iter_mut().find(|(n, _)| *n == name) {
-        Some((_, c)) => *c += happened as usize,
-        None => facts.push((name, happened as usize)),
-    }
-}
-
-/// The facts counted since the last call, in first-seen order.
-pub fn take_facts() -> Vec<(&'static str, usize)> {
-    std::mem::take(&mut *FACTS.lock().unwrap_or_else(|e| e.into_inner()))
-}
+/// Facts of [`out_of_order_wrap`]: the third slice wrapped with a pad, the
+/// second slice was released before the first, and both in one execution.
+pub const WRAP_WITH_PAD: &str = "wrap_with_pad";
+/// See [`WRAP_WITH_PAD`].
+pub const OUT_OF_ORDER_RELEASE: &str = "out_of_order_release";
+/// See [`WRAP_WITH_PAD`].
+pub const WRAP_PAD_OUT_OF_ORDER: &str = "wrap_pad_out_of_order";
+/// Facts of [`wait_for_release`]: the producer waited, and waited again
+/// after a wake-up that found too little room.
+pub const WAITS: &str = "waits";
+/// See [`WAITS`].
+pub const REWAITS: &str = "rewaits";
 
 /// Real threads have no ghost check; the stamp check uses the same words.
 #[cfg(not(any(loom, shuttle)))]
@@ -105,10 +93,10 @@ pub fn out_of_order_wrap() {
     let rank_b = d2.join().expect("dropper 2");
     drop(c);
     let s = p.stats();
-    fact("wrap_with_pad", s.padded_vectors == 1);
-    fact("out_of_order_release", rank_b < rank_a);
+    fact(WRAP_WITH_PAD, s.padded_vectors == 1);
+    fact(OUT_OF_ORDER_RELEASE, rank_b < rank_a);
     fact(
-        "wrap_pad_out_of_order",
+        WRAP_PAD_OUT_OF_ORDER,
         s.padded_vectors == 1 && rank_b < rank_a,
     );
     assert_eq!(s.used_vectors, 0, "the ring drains to empty");
@@ -123,18 +111,35 @@ pub fn out_of_order_wrap() {
 /// still writes its slice, and its drop frees the region (the model checker
 /// reports a leaked `Arc` otherwise).
 pub fn last_slice_frees_region() {
+    // Ghost: whether the pool handle was gone before the slice's drop.
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    let pool_gone = std::sync::Arc::new(AtomicBool::new(false));
     let pool = ring(3, 2);
     let mut p = RingPool::arc_producer(&pool).expect("first producer");
     let a = p.alloc(2).expect("empty ring");
-    let d = thread::spawn(move || {
-        let mut a = a;
-        stamp(&mut a, 5.0);
-        check(&a, 5.0);
-    });
+    let d = {
+        let pool_gone = pool_gone.clone();
+        thread::spawn(move || {
+            let mut a = a;
+            stamp(&mut a, 5.0);
+            check(&a, 5.0);
+            fact(SLICE_OUTLIVED_POOL, pool_gone.load(SeqCst));
+            drop(a);
+        })
+    };
     drop(p);
     drop(pool);
+    pool_gone.store(true, SeqCst);
     d.join().expect("dropper");
 }
+
+/// Fact: the last slice was dropped after the pool and its producer.
+pub const SLICE_OUTLIVED_POOL: &str = "slice_outlived_pool";
+/// Fact: a second producer was taken while the first was still out on
+/// another thread (refused), or after it was returned (handed off).
+pub const PRODUCER_REFUSED: &str = "producer_refused";
+/// Fact: see [`PRODUCER_REFUSED`].
+pub const PRODUCER_HANDED_OFF: &str = "producer_handed_off";
 
 /// The producer handle moves to another thread and a second producer is
 /// refused while it is out; when a second one is taken, it sees the first's
@@ -152,7 +157,10 @@ pub fn producer_hand_off() {
         drop(p);
         drop(b);
     });
-    match RingPool::arc_producer(&pool) {
+    let second = RingPool::arc_producer(&pool);
+    fact(PRODUCER_HANDED_OFF, second.is_ok());
+    fact(PRODUCER_REFUSED, second.is_err());
+    match second {
         Ok(mut q) => {
             // The first producer is gone, though not yet joined: its state
             // must reach us through the flag alone.
@@ -204,8 +212,8 @@ pub fn wait_for_release() {
         stamp(&mut c, 3.0);
         check(&c, 3.0);
         let s = p.stats();
-        fact("waits", s.waits > 0);
-        fact("rewaits", s.waits > 1);
+        fact(WAITS, s.waits > 0);
+        fact(REWAITS, s.waits > 1);
         c
     });
     let d1 = thread::spawn(move || {

@@ -5,21 +5,31 @@
 //! no item is handed out twice, none is lost, and at quiescence the stack
 //! holds exactly the starting set. The panic messages name the violation so
 //! the negative models can assert which bug the checker found.
-#![allow(dead_code)]
 
 use std::collections::VecDeque;
 
-mod backend;
-
-use backend::{Arc, thread};
+use super::backend::{Arc, thread};
+use super::fact;
+#[cfg(any(loom, shuttle))]
+use verified_pools::EpochStack;
 #[cfg(loom)]
 use verified_pools::sync::Track;
+#[cfg(any(loom, shuttle))]
+use verified_pools::sync::epoch::collect_eagerly_here;
+#[cfg(any(loom, shuttle))]
+use verified_pools::sync::model::ghost;
 use verified_pools::{FreeList, IndexStack, PointerNodeStack};
 
 /// Panic fragment: the same item was handed out twice.
 pub const DOUBLE: &str = "handed out twice";
 /// Panic fragment: an item disappeared.
 pub const LOST: &str = "lost";
+
+/// Fact: failed CAS attempts that retried (summed over the run; model
+/// builds count them in the shim's `Backoff::spin`).
+pub const CAS_RETRIES: &str = "cas_retries";
+/// Fact: pops that found the stack empty while items were out in hands.
+pub const EMPTY_POPS: &str = "empty_pops";
 
 /// One step of a thread's program.
 #[derive(Clone, Copy, Debug)]
@@ -245,7 +255,11 @@ fn run_program<I: Item, S: UnderTest<I>>(stack: &S, program: &[Step]) {
     let mut hand = VecDeque::new();
     for step in program {
         match step {
-            Pop => hand.extend(stack.pop()),
+            Pop => {
+                let popped = stack.pop();
+                fact(EMPTY_POPS, popped.is_none());
+                hand.extend(popped);
+            }
             PushNewest => {
                 if let Some(item) = hand.pop_back() {
                     push_back(stack, item);
@@ -267,6 +281,8 @@ fn run_program<I: Item, S: UnderTest<I>>(stack: &S, program: &[Step]) {
 /// Runs `scenario` on a fresh `S` with real (or modelled) threads and checks
 /// conservation at quiescence. Panics naming the violation.
 pub fn run<I: Item, S: UnderTest<I>>(scenario: &'static Scenario) {
+    #[cfg(any(loom, shuttle))]
+    let retries = ghost::read(&ghost::CAS_RETRIES);
     let stack = Arc::new(S::build(scenario.items + scenario.spare));
     for id in 0..scenario.items {
         push_back(&*stack, I::make(id));
@@ -289,6 +305,80 @@ pub fn run<I: Item, S: UnderTest<I>>(scenario: &'static Scenario) {
         .filter(|step| matches!(step, PushNew(_)))
         .count();
     check_drained(&*stack, scenario.items + pushed_new);
+    #[cfg(any(loom, shuttle))]
+    super::fact_n(CAS_RETRIES, ghost::read(&ghost::CAS_RETRIES) - retries);
+}
+
+/// The epoch stack's reclamation model's name in evidence lines.
+pub const RECLAIM_WHILE_LIVE: &str = "reclaim-while-live";
+/// Fact: a node was freed while the other model thread had not finished.
+pub const RECLAIMED_WHILE_LIVE: &str = "reclaimed_while_live";
+/// Fact: another thread's eager collection freed a node while a pop was
+/// in flight (between its pin and its return: its load and CAS raced the
+/// reclamation).
+pub const POP_RACED_RECLAMATION: &str = "pop_raced_reclamation";
+
+/// Epoch reclamation while threads run. Without help, a model never frees a
+/// retired node before its threads exit (a thread's retired nodes reach the
+/// global queue when it exits; collection runs every 128th pin). Here the
+/// collector thread's second pin collects first (`collect_eagerly_here`):
+/// its second pop frees the node its first one retired, unless the popper
+/// thread is pinned in an older epoch; the popper pops and pushes back
+/// meanwhile. Conservation is checked as in [`run`].
+#[cfg(any(loom, shuttle))]
+pub fn reclaim_while_live<I: Item>() {
+    // Loom reaches the race with one round each (every interleaving within
+    // the bound); shuttle's random and PCT schedules need more rounds to
+    // hit it often.
+    const ROUNDS: usize = if cfg!(loom) { 1 } else { 3 };
+    // Ghosts: what the facts need to know, unseen by the checker.
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    let freed = || ghost::read(&ghost::NODES_FREED);
+    collect_eagerly_here(false);
+    let stack = Arc::new(<Safe<EpochStack<I>> as UnderTest<I>>::build(2));
+    for id in 0..2 {
+        push_back(&*stack, I::make(id));
+    }
+    let popper_done = std::sync::Arc::new(AtomicBool::new(false));
+    let collector = {
+        let stack = stack.clone();
+        let popper_done = popper_done.clone();
+        thread::spawn(move || {
+            run_program(&*stack, &[Pop, PushNewest]);
+            // From here this thread's pins collect: the next pop's frees the
+            // node the first one retired.
+            collect_eagerly_here(true);
+            let before = freed();
+            for _ in 0..ROUNDS {
+                run_program(&*stack, &[Pop, PushNewest]);
+            }
+            let live = !popper_done.load(SeqCst);
+            fact(RECLAIMED_WHILE_LIVE, live && freed() > before);
+            collect_eagerly_here(false);
+        })
+    };
+    let popper = {
+        let stack = stack.clone();
+        thread::spawn(move || {
+            for _ in 0..ROUNDS {
+                let in_pin = || ghost::read(&ghost::FREED_IN_PIN);
+                let (all, pinning) = (freed(), in_pin());
+                let item = stack.pop();
+                // Frees while this pop was in flight, less those of a pin's
+                // own collection (this pop's, under shuttle): what is left
+                // is the collector thread's eager collection.
+                let eager = (freed() - all) - (in_pin() - pinning);
+                fact(POP_RACED_RECLAMATION, eager > 0);
+                if let Some(item) = item {
+                    push_back(&*stack, item);
+                }
+            }
+            popper_done.store(true, SeqCst);
+        })
+    };
+    collector.join().expect("collector thread panicked");
+    popper.join().expect("popper thread panicked");
+    check_drained(&*stack, 2);
 }
 
 /// Drains `stack` and asserts it held exactly items `0..items`.

@@ -15,13 +15,27 @@
 //! stats must match the tallies, and draining the pool from the main thread
 //! must find exactly `pooled` distinct buffers, all hits: conservation.
 
-#![allow(dead_code)] // each harness uses a subset
-
+use super::backend::{Arc, thread};
+use super::fact;
 use verified_pools::pool::{PoolConfig, ReturnOutcome, Serialization, Tagged};
-mod backend;
-
-use backend::{Arc, thread};
 use verified_pools::tls::{TlsConfig, TlsPool};
+
+/// Fact: a get was served without allocating.
+pub const HITS: &str = "hits";
+/// Fact: a get found nothing cached or pooled and allocated.
+pub const MISSES: &str = "misses";
+/// Fact: a return was refused because the pool was at its bound.
+pub const POOL_FULL: &str = "pool_full";
+/// Fact: a return was accepted.
+pub const ACCEPTED: &str = "accepted";
+/// Fact: a slot given back by an exited thread was claimed again.
+pub const SLOT_REUSED: &str = "slot_reused";
+/// Fact: the last pool handle was dropped while the worker that cached for
+/// it had let go of its handle but not yet exited.
+pub const DROP_RACED_EXIT: &str = "drop_raced_exit";
+/// Fact: two threads claimed slots at once while a free one existed (one
+/// took it, the other had to make a new slot).
+pub const CONCURRENT_CLAIMS: &str = "concurrent_claims";
 
 /// Tiny buffers, a bound of `count`, caches of two (batches of one).
 pub fn tiny(count: usize) -> TlsConfig {
@@ -138,6 +152,10 @@ pub fn check_quiescent(pool: &TlsPool, tally: Tally, count: usize) {
     ptrs.sort_unstable();
     ptrs.dedup();
     assert_eq!(ptrs.len(), seen.len(), "one buffer handed out twice");
+    fact(HITS, s.pool.hits > 0);
+    fact(MISSES, s.pool.misses > 0);
+    fact(POOL_FULL, s.pool.rejected_pool_full > 0);
+    fact(ACCEPTED, s.pool.returns_accepted > 0);
 }
 
 /// Two workers each fill their cache and exit holding it; the main thread
@@ -360,23 +378,50 @@ fn check_no_spurious_full(pool: &TlsPool, count: usize) {
     );
 }
 
+/// A worker that registers, caches one buffer and exits (through
+/// [`hold_and_return`]).
+fn spawn_one_buffer_worker(pool: &Arc<TlsPool>, id: u8) -> thread::JoinHandle<Tally> {
+    let pool = Arc::clone(pool);
+    thread::spawn(move || {
+        let mut t = Tally::default();
+        hold_and_return(&pool, id, 1, &mut t);
+        t
+    })
+}
+
 /// A worker registers, caches and exits; a second worker starting after it
 /// may reuse its slot (the slot's hand-over is what this exercises).
 pub fn slot_reuse() {
     let pool = Arc::new(TlsPool::<Tagged>::new(tiny(2)).expect("tiny config is valid"));
-    let spawn = |id: u8| {
-        let pool = Arc::clone(&pool);
-        thread::spawn(move || {
-            let mut t = Tally::default();
-            hold_and_return(&pool, id, 1, &mut t);
-            t
-        })
-    };
+    let spawn = |id: u8| spawn_one_buffer_worker(&pool, id);
     let a = spawn(1);
     let b = spawn(2);
     let mut total = Tally::default();
     total.add(a.join().expect("worker a panicked"));
     total.add(b.join().expect("worker b panicked"));
+    fact(SLOT_REUSED, pool.stats().slots == 1);
+    check_quiescent(&pool, total, 2);
+}
+
+/// The registry raced: a first worker takes a slot and gives it back (it
+/// exits), then two claimers start together while that slot is FREE. At
+/// most one may win it (two owners of one slot's caches would be a data
+/// race loom reports), the other makes a new slot, and no slot is made while
+/// a free one is left (registry invariant 4: at most 2 slots).
+pub fn claim_race() {
+    let pool = Arc::new(TlsPool::<Tagged>::new(tiny(2)).expect("tiny config is valid"));
+    let spawn = |id: u8| spawn_one_buffer_worker(&pool, id);
+    let mut total = Tally::default();
+    total.add(spawn(1).join().expect("first worker panicked"));
+    let (a, b) = (spawn(2), spawn(3));
+    total.add(a.join().expect("claimer a panicked"));
+    total.add(b.join().expect("claimer b panicked"));
+    let slots = pool.stats().slots;
+    assert!(
+        slots <= 2,
+        "{slots} slots for at most 2 threads at once: a slot was made while a free one was left"
+    );
+    fact(CONCURRENT_CLAIMS, slots == 2);
     check_quiescent(&pool, total, 2);
 }
 
@@ -389,13 +434,18 @@ pub fn slot_reuse() {
 /// shared state (loom's leak check). The main thread never registers, so
 /// nothing of the pool outlives the execution.
 pub fn drop_pool_while_cached() {
+    // Ghost: whether the worker let go of its handle (it exits after).
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    let worker_let_go = std::sync::Arc::new(AtomicBool::new(false));
     let pool = Arc::new(TlsPool::<Tagged>::new(tiny(2)).expect("tiny config is valid"));
     let worker = {
         let pool = Arc::clone(&pool);
+        let worker_let_go = worker_let_go.clone();
         thread::spawn(move || {
             let mut t = Tally::default();
             fill_cache(&pool, 1, 2, &mut t);
             drop(pool);
+            worker_let_go.store(true, SeqCst);
             // Exits with a full cache: its thread-local table gives it back.
             t
         })
@@ -404,6 +454,7 @@ pub fn drop_pool_while_cached() {
     // the schedules where this drop is the last one — the pool's drop
     // racing the worker's exit flush — fit in the preemption bound.
     thread::yield_now();
+    fact(DROP_RACED_EXIT, worker_let_go.load(SeqCst));
     drop(pool);
     let t = worker.join().expect("worker panicked");
     assert_eq!((t.gets, t.accepted, t.full), (2, 2, 0));

@@ -39,7 +39,8 @@
 //! In a normal build this module is private to the crate; under `--cfg loom`
 //! or `--cfg shuttle` it is public, because the models (separate test
 //! crates) drive its model-only items (`Track`, `thread`,
-//! `mutation::with_mutant`, `node::USE_AFTER_FREE`).
+//! `mutation::with_mutant`, `node::USE_AFTER_FREE`, the ghost counters in
+//! `model::ghost`, `epoch::collect_eagerly_here`).
 
 #[cfg(all(loom, shuttle))]
 compile_error!(
@@ -56,7 +57,7 @@ pub use back_end::*;
 #[cfg(not(loom))]
 mod cell;
 #[cfg(any(loom, shuttle))]
-mod model;
+pub mod model;
 
 pub mod epoch;
 pub mod mutation;

@@ -1,4 +1,5 @@
-//! What the two model back ends share.
+//! What the two model back ends share: the back-off and the ghost counters
+//! the models read as coverage facts.
 
 /// Back-off for CAS retry loops under the models: one yield to the scheduler
 /// per failed attempt (`crossbeam_utils::Backoff` under `std`).
@@ -12,9 +13,46 @@ impl Backoff {
         Self
     }
 
-    /// Called after a failed CAS: yields to the model's scheduler.
+    /// Called after a failed CAS: counts a retry, yields to the model's
+    /// scheduler.
     #[inline]
     pub fn spin(&self) {
+        ghost::bump(&ghost::CAS_RETRIES);
         super::spin_loop();
+    }
+}
+
+/// Counters of events the models exist to reach, read by the models as
+/// coverage facts. They are ghosts: `std` atomics the checker does not see
+/// (so counting adds no interleaving), monotonic over the process; a model
+/// reads the difference over its run. Model builds only.
+pub mod ghost {
+    // Ghost state: deliberately outside the checker's view (see above).
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+    /// Failed CAS attempts in a retry loop (each `Backoff::spin`).
+    pub static CAS_RETRIES: AtomicUsize = AtomicUsize::new(0);
+    /// Nodes freed through `sync::node::free` (the epoch stack's
+    /// reclamations and the pointer-node stack's frees).
+    pub static NODES_FREED: AtomicUsize = AtomicUsize::new(0);
+    /// Of those, the ones freed inside an `EpochDomain::pin` call (the
+    /// collection crossbeam-epoch runs as a thread pins), not by an eager
+    /// collection (`epoch::collect_eagerly_here`).
+    pub static FREED_IN_PIN: AtomicUsize = AtomicUsize::new(0);
+
+    // Relaxed: a ghost read only by the one OS thread that runs the model.
+    pub(crate) fn bump(counter: &AtomicUsize) {
+        add(counter, 1);
+    }
+
+    // Relaxed: see `bump`.
+    pub(crate) fn add(counter: &AtomicUsize, n: usize) {
+        counter.fetch_add(n, Relaxed);
+    }
+
+    /// The counter's value so far.
+    pub fn read(counter: &AtomicUsize) -> usize {
+        // Relaxed: see `bump`.
+        counter.load(Relaxed)
     }
 }

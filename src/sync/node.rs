@@ -49,6 +49,7 @@ pub unsafe fn free<T>(ptr: *mut T) {
         let cell = unsafe { &*ptr.cast::<Quarantined<T>>() };
         let was_freed = cell.freed.swap(true, std::sync::atomic::Ordering::SeqCst);
         assert!(!was_freed, "double free of node {ptr:p}");
+        super::model::ghost::bump(&super::model::ghost::NODES_FREED);
         // The node's contents are left in place (its atomics stay valid
         // objects for the checker) and the allocation is leaked: the
         // address is never handed out again.

@@ -148,12 +148,22 @@ mod tests {
         let out = Command::new(format!("{root}/{TIER_SCRIPT}"))
             .args(["--env", "shuttle"])
             .env_remove("SHUTTLE_ITERATIONS")
+            .env_remove("SHUTTLE_RANDOM_SEEDS")
             .output()
             .expect("models/tier runs");
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains("RUSTFLAGS=--cfg shuttle\n"), "{text}");
         assert!(text.contains("CARGO_TARGET_DIR=target/shuttle\n"), "{text}");
         assert!(text.contains("SHUTTLE_ITERATIONS=10000\n"), "{text}");
+        assert!(text.contains("SHUTTLE_RANDOM_SEEDS=0\n"), "{text}");
+        // Deep adds runs from fresh random seeds to the fixed-seed one.
+        let out = Command::new(format!("{root}/{TIER_SCRIPT}"))
+            .args(["--deep", "--env", "shuttle"])
+            .env_remove("SHUTTLE_RANDOM_SEEDS")
+            .output()
+            .expect("models/tier runs");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("SHUTTLE_RANDOM_SEEDS=4\n"), "{text}");
         let out = Command::new(format!("{root}/{TIER_SCRIPT}"))
             .args(["--deep", "--env", "loom"])
             .env_remove("LOOM_MAX_PREEMPTIONS")

@@ -24,7 +24,7 @@ pub struct Algorithm {
     /// Files (upstream paths, kept in the vendored crate) besides [`COMMON`]
     /// and [`trees`](Self::trees).
     pub files: &'static [(&'static str, How)],
-    /// The model targets (`models/NAME.rs`) that cover it.
+    /// The model targets (`models/NAME.rs`) that run its table of models.
     pub models: &'static [&'static str],
     /// Identifiers naming what it does not vendor: pruned items name one.
     pub foreign: &'static [&'static str],
@@ -48,6 +48,7 @@ pub const COMMON: &[(&str, How)] = &[
     ("src/sync/cell.rs", Verbatim),
     ("src/sync/mutation.rs", Verbatim),
     ("models/support.rs", Verbatim),
+    ("models/scenarios/mod.rs", Pruned),
     ("models/scenarios/backend.rs", Verbatim),
     ("models/tier", Verbatim),
 ];
@@ -82,8 +83,9 @@ pub const ALGORITHMS: &[Algorithm] = &[
             ("src/stack/tagged.rs", Verbatim),
             ("src/stack/tagged_head.rs", Verbatim),
             ("models/scenarios/stacks.rs", Pruned),
-            ("models/loom_stacks.rs", Pruned),
-            ("models/shuttle_stacks.rs", Pruned),
+            ("models/stacks.rs", Pruned),
+            ("models/loom_stacks.rs", Verbatim),
+            ("models/shuttle_stacks.rs", Verbatim),
         ],
         models: &["loom_stacks", "shuttle_stacks"],
         foreign: &[
@@ -115,8 +117,9 @@ pub const ALGORITHMS: &[Algorithm] = &[
             ("src/sync/epoch.rs", Verbatim),
             ("src/sync/node.rs", Verbatim),
             ("models/scenarios/stacks.rs", Pruned),
-            ("models/loom_stacks.rs", Pruned),
-            ("models/shuttle_stacks.rs", Pruned),
+            ("models/stacks.rs", Pruned),
+            ("models/loom_stacks.rs", Verbatim),
+            ("models/shuttle_stacks.rs", Verbatim),
         ],
         models: &["loom_stacks", "shuttle_stacks"],
         foreign: &[
@@ -152,12 +155,14 @@ pub const ALGORITHMS: &[Algorithm] = &[
         trees: &["src/ring"],
         files: &[
             ("models/scenarios/ring.rs", Verbatim),
+            ("models/ring.rs", Verbatim),
             ("models/loom_ring.rs", Verbatim),
             ("models/shuttle_ring.rs", Verbatim),
         ],
         models: &["loom_ring", "shuttle_ring"],
         foreign: &[
             "stack",
+            "stacks",
             "epoch",
             "node",
             "pool",
@@ -183,6 +188,8 @@ pub const ALGORITHMS: &[Algorithm] = &[
             ("src/sync/epoch.rs", Verbatim),
             ("src/sync/node.rs", Verbatim),
             ("models/scenarios/pool.rs", Verbatim),
+            ("models/scenarios/stacks.rs", Verbatim),
+            ("models/pool.rs", Verbatim),
             ("models/loom_pool.rs", Verbatim),
             ("models/shuttle_pool.rs", Verbatim),
         ],
@@ -200,6 +207,9 @@ pub const ALGORITHMS: &[Algorithm] = &[
             ("src/sync/epoch.rs", Verbatim),
             ("src/sync/node.rs", Verbatim),
             ("models/scenarios/tls.rs", Verbatim),
+            ("models/scenarios/pool.rs", Verbatim),
+            ("models/scenarios/stacks.rs", Verbatim),
+            ("models/tls.rs", Verbatim),
             ("models/loom_tls.rs", Verbatim),
             ("models/shuttle_tls.rs", Verbatim),
         ],

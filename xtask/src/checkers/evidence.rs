@@ -7,8 +7,10 @@
 //!   `ring`, `tls`); `checker` picks the column: `loom`, `shuttle-random` /
 //!   `shuttle-pct`, `linearizability`, `asan`, `tsan`.
 //! - `result=pass` counts: loom `executions=N preemptions=B`, shuttle
-//!   `iterations=N`, linearizability `histories=N ops=M`, sanitizers
-//!   `ops=N threads=T`.
+//!   `iterations=N` (`seed=S`), linearizability `histories=N ops=M`,
+//!   sanitizers `ops=N threads=T`; a model's coverage facts
+//!   (`facts=name:N,…`, each non-zero or the model fails) and a shuttle
+//!   run's seed are kept in its detail line.
 //! - `result=bug_found found=FIRST_LINE_WITH_UNDERSCORES` is a negative model
 //!   caught as it must be (`seed=` for shuttle's replay); with
 //!   `scenario=mutant:SITE` it is a caught mutant, whose row is the site's
@@ -118,6 +120,7 @@ fn site_row(site: &str, algo_row: Row) -> Row {
 
 fn pass(f: &mut Findings, ev: &Evidence, row: Row, checker: Checker, label: &str) {
     let secs = ev.get("secs");
+
     let cell = f.table.cell(row, checker);
     match checker {
         Checker::Loom => {
@@ -158,6 +161,15 @@ fn pass(f: &mut Findings, ev: &Evidence, row: Row, checker: Checker, label: &str
             );
         }
     }
+    // A model's coverage facts (`facts=name:N,…`) and a shuttle run's seed
+    // stay in its detail line: what the run reached, and how to replay it.
+    if let Some(detail) = cell.passes.last_mut() {
+        for key in ["seed", "facts"] {
+            if !ev.get(key).is_empty() {
+                let _ = write!(detail, " {key}={}", ev.get(key));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -185,6 +197,24 @@ mod tests {
         );
         assert_eq!(absorb(&mut f, &ev, None, None), None);
         assert_eq!(f.problems.len(), 1);
+    }
+
+    #[test]
+    fn coverage_facts_and_seeds_stay_in_the_detail_line() {
+        let mut f = Findings::default();
+        let ev = line(
+            "evidence: checker=shuttle-pct algo=epoch scenario=reclaim-while-live result=pass iterations=10000 depth=3 seed=0x5eed5afe facts=reclaimed_while_live:812,pop_raced_reclamation:97 secs=1.20",
+        );
+        absorb(&mut f, &ev, None, None);
+        let c = f.table.get("epoch", Checker::Shuttle);
+        assert_eq!(c.text(), "pass (10,000 iterations)");
+        assert!(
+            c.passes[0].ends_with(
+                "in 1.20 s seed=0x5eed5afe facts=reclaimed_while_live:812,pop_raced_reclamation:97"
+            ),
+            "{:?}",
+            c.passes
+        );
     }
 
     #[test]

@@ -215,6 +215,35 @@ mod tests {
     }
 
     #[test]
+    fn coverage_facts_reach_the_detail_lines() {
+        // Recorded from the tables of models: every must-pass line carries
+        // its facts, and the shuttle lines their seed.
+        for (target, column, row, fact) in [
+            (
+                "loom_stacks",
+                Checker::Loom,
+                "epoch",
+                "pop_raced_reclamation:",
+            ),
+            ("loom_pool", Checker::Loom, "pool", "peak_two_holders:"),
+            ("loom_tls", Checker::Loom, "tls", "concurrent_claims:"),
+            ("shuttle_ring", Checker::Shuttle, "ring", "wrap_with_pad:"),
+        ] {
+            let o = outcome(&format!("{target}.ok.log"), Some(0), false);
+            let f = check(&o, column, target, "r");
+            let c = f.table.get(row, column);
+            assert!(
+                c.passes.iter().any(|p| p.contains(fact)),
+                "{target}: {:?}",
+                c.passes
+            );
+            if column == Checker::Shuttle {
+                assert!(c.passes.iter().all(|p| p.contains(" seed=0x5eed5afe ")));
+            }
+        }
+    }
+
+    #[test]
     fn the_mutation_matrix_counts_caught_mutants_per_key() {
         let o = outcome("loom_mutants.ok.log", Some(0), false);
         let f = check(&o, Checker::Loom, "loom_mutants", "r");

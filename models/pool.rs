@@ -1,0 +1,64 @@
+//! The pool's table of models: one row per model, run by the back end the
+//! build selects (`loom_pool` under `--cfg loom`, `shuttle_pool` under
+//! `--cfg shuttle`; see `models/tier`). A row for one back end only carries
+//! `#[cfg(loom)]` or `#[cfg(shuttle)]`. Loom runs the shared scenario's two
+//! halves as separate two-thread models to keep each small; shuttle runs the
+//! whole script on three threads for every free-list variant.
+
+use crate::scenarios::pool::*;
+use crate::support::Model;
+use verified_pools::pool::Tagged;
+#[cfg(shuttle)]
+use verified_pools::pool::{Epoch, PointerNode};
+
+/// Two threads each hold a guard and a by-value serialization buffer at
+/// once over a bound of 2: hits, misses, accepted and pool-full returns.
+#[cfg(loom)]
+#[test]
+fn pool_hold_two_threads() {
+    Model::new("pool", "hold-2-threads")
+        .facts(&[HITS, MISSES, POOL_FULL])
+        .pass(|| guards_and_values::<Tagged>(2, Script::Hold));
+}
+
+/// Two threads: SIMD guards dropped, foreign buffers rejected, one buffer
+/// taken out for good.
+#[cfg(loom)]
+#[test]
+fn pool_edges_two_threads() {
+    Model::new("pool", "edges-2-threads")
+        .facts(&[HITS, WRONG_SIZE])
+        .pass(|| guards_and_values::<Tagged>(2, Script::Edges));
+}
+
+/// Two holders at the same instant: the peak is exactly 2.
+#[test]
+fn pool_peak_two_holders() {
+    Model::new("pool", "peak-2-holders")
+        .facts(&[PEAK_TWO_HOLDERS])
+        .pass(two_holders_peak::<Tagged>);
+}
+
+#[cfg(shuttle)]
+#[test]
+fn pool_tagged_three_threads() {
+    Model::new("pool", "tagged-3-threads")
+        .facts(&[HITS, MISSES, POOL_FULL, WRONG_SIZE])
+        .pass(|| guards_and_values::<Tagged>(3, Script::Full));
+}
+
+#[cfg(shuttle)]
+#[test]
+fn pool_epoch_three_threads() {
+    Model::new("pool", "epoch-3-threads")
+        .facts(&[HITS, MISSES, POOL_FULL, WRONG_SIZE])
+        .pass(|| guards_and_values::<Epoch>(3, Script::Full));
+}
+
+#[cfg(shuttle)]
+#[test]
+fn pool_pointer_node_three_threads() {
+    Model::new("pool", "pointer_node-3-threads")
+        .facts(&[HITS, MISSES, POOL_FULL, WRONG_SIZE])
+        .pass(|| guards_and_values::<PointerNode>(3, Script::Full));
+}
