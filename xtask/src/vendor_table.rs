@@ -89,6 +89,7 @@ pub const ALGORITHMS: &[Algorithm] = &[
         ],
         models: &["loom_stacks", "shuttle_stacks"],
         foreign: &[
+            "counters",
             "epoch",
             "pointer_node",
             "node",
@@ -123,6 +124,7 @@ pub const ALGORITHMS: &[Algorithm] = &[
         ],
         models: &["loom_stacks", "shuttle_stacks"],
         foreign: &[
+            "counters",
             "tagged",
             "tagged_head",
             "pointer_node",
@@ -161,6 +163,7 @@ pub const ALGORITHMS: &[Algorithm] = &[
         ],
         models: &["loom_ring", "shuttle_ring"],
         foreign: &[
+            "counters",
             "stack",
             "stacks",
             "epoch",
@@ -183,7 +186,7 @@ pub const ALGORITHMS: &[Algorithm] = &[
         key: "pool",
         module: "pool",
         // The pool's free lists are the three stacks (`Variant`).
-        trees: &["src/pool", "src/stack"],
+        trees: &["src/pool", "src/stack", "src/counters"],
         files: &[
             ("src/sync/epoch.rs", Verbatim),
             ("src/sync/node.rs", Verbatim),
@@ -202,7 +205,7 @@ pub const ALGORITHMS: &[Algorithm] = &[
         key: "tls",
         module: "tls",
         // The front caches the pool's buffers.
-        trees: &["src/tls", "src/pool", "src/stack"],
+        trees: &["src/tls", "src/pool", "src/stack", "src/counters"],
         files: &[
             ("src/sync/epoch.rs", Verbatim),
             ("src/sync/node.rs", Verbatim),
