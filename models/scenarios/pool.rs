@@ -14,7 +14,8 @@
 #![allow(dead_code)] // each harness uses a subset
 
 use verified_pools::pool::{
-    BufferKind, BufferPool, KindStats, PoolConfig, ReturnOutcome, Serialization, Simd, Variant,
+    BufferKind, BufferPool, KindStats, PoolConfig, ProvidedKind, ReturnOutcome, Serialization,
+    Simd, Variant,
 };
 mod backend;
 
@@ -155,7 +156,7 @@ fn edges<V: Variant>(pool: &BufferPool<V>, id: u8, t: &mut Tallies) {
 /// exactly `pooled` distinct buffers. `guard_drops` are returns made by
 /// dropping a guard (outcome unseen by the worker); `foreign` counts buffers
 /// offered back that the pool never made.
-pub fn check_quiescent<V: Variant, K: BufferKind>(
+pub fn check_quiescent<V: Variant, K: ProvidedKind>(
     pool: &BufferPool<V>,
     tally: Tally,
     guard_drops: usize,

@@ -107,15 +107,13 @@ pub use owned::OwnedCachedBuf;
 pub use stats::{TlsKindStats, TlsStats};
 
 use core::fmt;
-use core::mem::ManuallyDrop;
-use core::ops::{Deref, DerefMut};
 
 use simd_aligned::VecSimd;
 use wide::f64x4;
 
 use crate::pool::{
-    BufferKind, BufferPool, Compression, ConfigError, KindStats, ReturnOutcome, Serialization,
-    Simd, Tagged, Variant,
+    BufferPool, Compression, ConfigError, Guard, Home, HomeSealed, KindStats, ProvidedKind,
+    ReturnOutcome, Serialization, Simd, Tagged, Token, Variant,
 };
 use crate::stack::{CapacityError, FreeList};
 use crate::sync::{Arc, AtomicBool, AtomicUsize, Ordering::Relaxed};
@@ -125,8 +123,9 @@ use depot::Depot;
 use local::Registration;
 use registry::{Registry, Slot};
 
-/// A kind the cache front serves: the pool's three [`BufferKind`]s.
-pub trait CachedKind: BufferKind + sealed::Sealed {}
+/// A kind the cache front serves: the pool's three
+/// [`ProvidedKind`]s.
+pub trait CachedKind: ProvidedKind + sealed::Sealed {}
 
 impl CachedKind for Serialization {}
 impl CachedKind for Compression {}
@@ -134,10 +133,10 @@ impl CachedKind for Simd {}
 
 mod sealed {
     use super::{Front, Inner, KindCache, Slot, Variant};
-    use crate::pool::BufferKind;
+    use crate::pool::ProvidedKind;
 
     /// Maps a kind to its part of the shared state and of a slot.
-    pub trait Sealed: BufferKind {
+    pub trait Sealed: ProvidedKind {
         fn front<V: Variant>(inner: &Inner<V>) -> &Front<Self>;
         fn cache(slot: &Slot) -> &KindCache<Self>;
     }
@@ -408,10 +407,7 @@ impl<V: Variant> TlsPool<V> {
     /// the dropping thread's cache) when dropped.
     #[inline]
     pub fn guard<K: CachedKind>(&self) -> CachedBuf<'_, K, V> {
-        CachedBuf {
-            buffer: ManuallyDrop::new(self.get::<K>()),
-            pool: self,
-        }
+        Guard::new(self.get::<K>(), self)
     }
 
     fn note_taken_out<K: CachedKind>(&self) {
@@ -653,68 +649,19 @@ impl<V: Variant> fmt::Debug for TlsPool<V> {
 }
 
 /// A cached buffer that goes back (through the dropping thread's cache)
-/// when dropped.
-pub struct CachedBuf<'pool, K: CachedKind, V: Variant = Tagged> {
-    buffer: ManuallyDrop<K::Buffer>,
-    pool: &'pool TlsPool<V>,
-}
+/// when dropped: the pool's one [`Guard`], borrowing the front.
+pub type CachedBuf<'pool, K, V = Tagged> = Guard<K, &'pool TlsPool<V>>;
 
-impl<'pool, K: CachedKind, V: Variant> CachedBuf<'pool, K, V> {
-    /// Returns the buffer now and says whether the pool kept it.
-    pub fn give_back(self) -> ReturnOutcome {
-        let (buffer, pool) = self.disarm();
-        pool.give_back::<K>(buffer)
+impl<V: Variant> HomeSealed for &TlsPool<V> {}
+
+impl<K: CachedKind, V: Variant> Home<K> for &TlsPool<V> {
+    #[inline]
+    fn give_back_loan(&self, buffer: K::Buffer, _: Token) -> ReturnOutcome {
+        self.give_back::<K>(buffer)
     }
-
-    /// Takes the buffer out of the pool for good (counted as `taken_out`).
-    pub fn into_inner(self) -> K::Buffer {
-        let (buffer, pool) = self.disarm();
-        pool.note_taken_out::<K>();
-        buffer
-    }
-
-    fn disarm(self) -> (K::Buffer, &'pool TlsPool<V>) {
-        let mut this = ManuallyDrop::new(self);
-        // SAFETY: `this` is never dropped and not used after this line
-        // except to copy `pool`, so the buffer is moved out exactly once.
-        let buffer = unsafe { ManuallyDrop::take(&mut this.buffer) };
-        (buffer, this.pool)
-    }
-}
-
-impl<K: CachedKind, V: Variant> Drop for CachedBuf<'_, K, V> {
-    fn drop(&mut self) {
-        // SAFETY: `drop` runs at most once and the consuming methods bypass
-        // it, so the buffer is still here and taken exactly once.
-        let buffer = unsafe { ManuallyDrop::take(&mut self.buffer) };
-        self.pool.give_back::<K>(buffer);
-    }
-}
-
-impl<K: CachedKind, V: Variant> Deref for CachedBuf<'_, K, V> {
-    type Target = K::Buffer;
 
     #[inline]
-    fn deref(&self) -> &K::Buffer {
-        &self.buffer
-    }
-}
-
-impl<K: CachedKind, V: Variant> DerefMut for CachedBuf<'_, K, V> {
-    #[inline]
-    fn deref_mut(&mut self) -> &mut K::Buffer {
-        &mut self.buffer
-    }
-}
-
-impl<K: CachedKind, V: Variant> fmt::Debug for CachedBuf<'_, K, V>
-where
-    K::Buffer: fmt::Debug,
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CachedBuf")
-            .field("kind", &K::ID)
-            .field("buffer", &*self.buffer)
-            .finish()
+    fn note_taken_out(&self, _: Token) {
+        TlsPool::note_taken_out::<K>(self);
     }
 }
