@@ -91,6 +91,8 @@ pub(crate) struct Counts {
     pub(crate) moved_in: usize,
     /// Buffers moved from this cache to the depot or loose list.
     pub(crate) moved_out: usize,
+    /// `try_get`s that found nothing pooled within reach (no buffer out).
+    pub(crate) try_empty: usize,
 }
 
 impl Counts {
@@ -104,6 +106,7 @@ impl Counts {
         self.taken_out = self.taken_out.wrapping_add(o.taken_out);
         self.moved_in = self.moved_in.wrapping_add(o.moved_in);
         self.moved_out = self.moved_out.wrapping_add(o.moved_out);
+        self.try_empty = self.try_empty.wrapping_add(o.try_empty);
     }
 
     pub(crate) fn hits(&self) -> usize {
@@ -167,6 +170,7 @@ struct Published {
     taken_out: AtomicUsize,
     moved_in: AtomicUsize,
     moved_out: AtomicUsize,
+    try_empty: AtomicUsize,
     places: AtomicUsize,
     /// This cache's high-water mark of `in_use` since the last reset.
     peak: AtomicUsize,
@@ -266,6 +270,7 @@ impl<K: BufferKind> KindCache<K> {
                 taken_out,
                 moved_in: p.moved_in.load(Relaxed),
                 moved_out: p.moved_out.load(Relaxed),
+                try_empty: p.try_empty.load(Relaxed),
             },
             places: p.places.load(Relaxed),
             peak: p.peak.load(Relaxed),
@@ -291,6 +296,7 @@ pub(crate) struct Baseline {
     pub(crate) too_large: AtomicUsize,
     pub(crate) full: AtomicUsize,
     pub(crate) taken_out: AtomicUsize,
+    pub(crate) try_empty: AtomicUsize,
     /// 1 until the first reset: whether `fresh_allocations` still counts the
     /// pre-allocation.
     pub(crate) reset: AtomicUsize,
@@ -397,36 +403,51 @@ impl<K: BufferKind> Front<K> {
         unsafe {
             cache.with_local(|l| {
                 if l.items.len() <= l.low {
-                    self.get_cold(l, public, loose);
+                    self.get_cold::<true, L>(l, public, loose);
                 }
-                let Some(mut buffer) = l.items.pop() else {
-                    unreachable!("get_cold leaves a buffer in the cache")
-                };
-                K::reset(&mut buffer);
-                let gets = bump!(public, gets);
-                // Relaxed: statistics only; the owner is the only writer.
-                let in_use = gets.wrapping_sub(public.returned.load(Relaxed)) as isize;
-                // Relaxed: statistics only (`reset_peak` may store it too).
-                if in_use > public.peak.load(Relaxed) as isize {
-                    note_peak(in_use, public);
+                hand_out::<K>(l, public)
+            })
+        }
+    }
+
+    /// Like [`get`](Self::get), but `None` (counted in `try_empty`) instead
+    /// of a miss: never allocates.
+    ///
+    /// # Safety
+    /// The calling thread owns `cache` (see [`KindCache::with_local`]).
+    #[inline(always)]
+    pub(crate) unsafe fn try_get<L: FreeList<K::Buffer>>(
+        &self,
+        cache: &KindCache<K>,
+        loose: &L,
+    ) -> Option<K::Buffer> {
+        let public = &cache.public;
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            cache.with_local(|l| {
+                if l.items.len() <= l.low && !self.get_cold::<false, L>(l, public, loose) {
+                    bump!(public, try_empty);
+                    return None;
                 }
-                buffer
+                Some(hand_out::<K>(l, public))
             })
         }
     }
 
     /// Readies the cache for `get`'s pop: refills it if empty, and gives
-    /// free places above `batch` back to `room` (invariant 5).
+    /// free places above `batch` back to `room` (invariant 5). Returns
+    /// whether a buffer is there to pop: always with `ALLOCATE` (a miss
+    /// makes one), else only if a refill found one.
     #[cold]
     #[inline(never)]
-    fn get_cold<L: FreeList<K::Buffer>>(
+    fn get_cold<const ALLOCATE: bool, L: FreeList<K::Buffer>>(
         &self,
         l: &mut Local<K::Buffer>,
         public: &Published,
         loose: &L,
-    ) {
-        if l.items.is_empty() {
-            self.refill_or_miss(l, public, loose);
+    ) -> bool {
+        if l.items.is_empty() && !self.refill_or_miss::<ALLOCATE, L>(l, public, loose) {
+            return false;
         }
         // Free places once `get` pops the top buffer (a missed, fresh buffer
         // holds no place, so then it is all of `places`).
@@ -437,21 +458,23 @@ impl<K: BufferKind> Front<K> {
             self.give_room(give);
             self.set_places(l, public, l.places - give);
         }
+        true
     }
 
     /// Puts one buffer in the (empty) cache: a batch from the depot, else
-    /// one from the loose list, else a fresh one (a miss, which holds no
-    /// place: it is pushed and popped at once by `get`).
+    /// one from the loose list, else, with `ALLOCATE`, a fresh one (a miss,
+    /// which holds no place: it is pushed and popped at once by `get`).
+    /// Returns whether the cache now holds a buffer.
     ///
     /// Single buffers come from the loose list, batches only from the depot
     /// (which only caches that overflowed fill), so threads that each take
     /// one buffer take one each, not a batch each.
-    fn refill_or_miss<L: FreeList<K::Buffer>>(
+    fn refill_or_miss<const ALLOCATE: bool, L: FreeList<K::Buffer>>(
         &self,
         l: &mut Local<K::Buffer>,
         public: &Published,
         loose: &L,
-    ) {
+    ) -> bool {
         debug_assert!(l.items.is_empty());
         // Every place of an empty cache is free: the buffers it held are out
         // with callers, who may return them through other threads. Give the
@@ -475,11 +498,14 @@ impl<K: BufferKind> Front<K> {
                 self.give_room(1);
             }
             l.items.push(buffer);
-        } else {
+        } else if ALLOCATE {
             bump!(public, misses);
             // Within capacity: `items` is empty and holds `per_thread ≥ 1`.
             l.items.push(K::fresh(self.size));
+        } else {
+            return false;
         }
+        true
     }
 
     /// Adds `n` places that came with refilled buffers, returning any above
@@ -657,6 +683,24 @@ impl<K: BufferKind> Front<K> {
             })
         }
     }
+}
+
+/// Pops the top buffer of a cache that holds one, clears it and counts the
+/// get (the hot path's tail, shared by `get` and `try_get`).
+#[inline(always)]
+fn hand_out<K: BufferKind>(l: &mut Local<K::Buffer>, public: &Published) -> K::Buffer {
+    let Some(mut buffer) = l.items.pop() else {
+        unreachable!("get_cold leaves a buffer in the cache")
+    };
+    K::reset(&mut buffer);
+    let gets = bump!(public, gets);
+    // Relaxed: statistics only; the owner is the only writer.
+    let in_use = gets.wrapping_sub(public.returned.load(Relaxed)) as isize;
+    // Relaxed: statistics only (`reset_peak` may store it too).
+    if in_use > public.peak.load(Relaxed) as isize {
+        note_peak(in_use, public);
+    }
+    buffer
 }
 
 /// A new high-water mark of this cache's `in_use` (positive here).

@@ -391,6 +391,45 @@ impl<V: Variant> TlsPool<V> {
         })
     }
 
+    /// A cleared buffer of kind `K`, or `None` without allocating when this
+    /// thread's cache, the depot and the loose list are empty: back-pressure
+    /// instead of a miss. Each `None` is counted in
+    /// [`KindStats::try_get_empty`] (it is not a get, so not a miss). Under
+    /// the contract's slack, buffers in other threads' caches are out of
+    /// reach (a `get` would miss there too).
+    ///
+    /// ```
+    /// use verified_pools::pool::{PoolConfig, Serialization};
+    /// use verified_pools::tls::{TlsConfig, TlsPool};
+    ///
+    /// let pool: TlsPool = TlsPool::new(TlsConfig {
+    ///     pool: PoolConfig { count: 1, ..PoolConfig::default() },
+    ///     per_thread: 1,
+    /// })?;
+    /// let held = pool.try_get::<Serialization>().expect("one buffer is free");
+    /// assert!(pool.try_get::<Serialization>().is_none()); // nothing allocated
+    /// pool.give_back::<Serialization>(held);
+    /// assert!(pool.try_guard::<Serialization>().is_some());
+    /// let s = pool.stats().serialization.pool;
+    /// assert_eq!((s.hits, s.misses, s.try_get_empty, s.fresh_allocations), (2, 0, 1, 1));
+    /// # Ok::<(), verified_pools::tls::TlsConfigError>(())
+    /// ```
+    #[inline]
+    pub fn try_get<K: CachedKind>(&self) -> Option<K::Buffer> {
+        self.with_slot(|inner, slot| {
+            let loose = inner.pool.shelf::<K>().free_list();
+            // SAFETY: `with_slot` hands us a slot this thread owns.
+            unsafe { K::front(inner).try_get(K::cache(slot), loose) }
+        })
+    }
+
+    /// A cleared buffer of kind `K` in a guard, or `None` without allocating
+    /// (see [`try_get`](Self::try_get)).
+    #[inline]
+    pub fn try_guard<K: CachedKind>(&self) -> Option<CachedBuf<'_, K, V>> {
+        self.try_get::<K>().map(|buffer| Guard::new(buffer, self))
+    }
+
     /// Offers a buffer of kind `K` back: kept (in this thread's cache) if
     /// its size is in the kind's window and the pool holds fewer than
     /// `count`, else dropped. Either way the outcome is counted.
@@ -542,8 +581,7 @@ impl<V: Variant> TlsPool<V> {
                 ),
                 in_use,
                 peak_in_use,
-                // The front has no `try_get` yet.
-                try_get_empty: 0,
+                try_get_empty: since(raw.try_empty, &base.try_empty),
             },
             peak_in_use_exact,
             cached: non_negative(cached),
@@ -572,6 +610,7 @@ impl<V: Variant> TlsPool<V> {
         base.too_large.store(raw.too_large, Relaxed);
         base.full.store(raw.full, Relaxed);
         base.taken_out.store(raw.taken_out, Relaxed);
+        base.try_empty.store(raw.try_empty, Relaxed);
         base.reset.store(1, Relaxed);
         for slot in self.inner.registry.iter() {
             let cache = K::cache(slot);
