@@ -102,7 +102,9 @@ pub struct KindPool<K: BufferKind, V: Variant = Tagged> {
     accept_min: usize,
     accept_max: usize,
     preallocated: usize,
-    kind: PhantomData<K>,
+    // `fn() -> K`: the marker is a type, never a value, so the pool is
+    // `Send + Sync` whatever `K` is (its buffers are `Send` by the trait).
+    kind: PhantomData<fn() -> K>,
 }
 
 /// The name [`BufferPool::shelf`](super::BufferPool::shelf) returns a

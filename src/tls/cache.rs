@@ -326,12 +326,13 @@ impl<K: BufferKind> Front<K> {
     ) -> Self {
         let batch = depot.batch();
         debug_assert!(batch >= 1 && batch <= per_thread);
+        let window = K::acceptance_window(size);
         Self {
             depot,
             room: CachePadded::new(AtomicUsize::new(0)),
             size,
-            accept_min: size.div_ceil(2),
-            accept_max: size.saturating_mul(2),
+            accept_min: *window.start(),
+            accept_max: *window.end(),
             count,
             per_thread,
             batch,
