@@ -7,6 +7,8 @@
 //!  cargo test --release --test loom_pool -- --nocapture`
 #![cfg(loom)]
 
+#[path = "scenarios/kinds.rs"]
+mod kinds;
 #[path = "scenarios/pool.rs"]
 mod scenarios;
 mod support;
@@ -31,4 +33,29 @@ fn pool_edges_two_threads() {
     must_pass("pool", "edges-2-threads", || {
         scenarios::guards_and_values::<Tagged>(2, Script::Edges)
     });
+}
+
+/// A user-defined kind (exact-length window) through a `KindPool` of 2
+/// shared by two threads: stats, bound and conservation at quiescence.
+#[test]
+fn pool_user_kind_two_threads() {
+    must_pass("pool", "user-kind-2-threads", || {
+        kinds::user_kind_pool::<Tagged>(2, 2)
+    });
+}
+
+/// The user kind through its thread-local front (`KindTlsPool`), one record
+/// handed from this thread to a worker.
+#[test]
+fn pool_user_kind_front_two_threads() {
+    must_pass("pool", "user-kind-front-2-threads", || {
+        kinds::user_kind_front(2, 2, 1)
+    });
+}
+
+/// `TlsPool::try_get` with one buffer and two threads: never allocates,
+/// each `None` counted, no double hand-out.
+#[test]
+fn pool_tls_try_get_two_threads() {
+    must_pass("pool", "tls-try-get-2-threads", || kinds::tls_try_get(2, 1));
 }

@@ -6,6 +6,8 @@
 //!  --test shuttle_pool -- --nocapture`
 #![cfg(shuttle)]
 
+#[path = "scenarios/kinds.rs"]
+mod kinds;
 #[path = "scenarios/pool.rs"]
 mod scenarios;
 mod support;
@@ -33,4 +35,30 @@ fn pool_pointer_node_three_threads() {
     must_pass("pool", "pointer_node-3-threads", || {
         scenarios::guards_and_values::<PointerNode>(3, Script::Full)
     });
+}
+
+#[test]
+fn pool_user_kind_three_threads() {
+    must_pass("pool", "user-kind-3-threads", || {
+        kinds::user_kind_pool::<Tagged>(3, 2)
+    });
+}
+
+#[test]
+fn pool_user_kind_epoch_three_threads() {
+    must_pass("pool", "user-kind-epoch-3-threads", || {
+        kinds::user_kind_pool::<Epoch>(3, 2)
+    });
+}
+
+#[test]
+fn pool_user_kind_front_three_threads() {
+    must_pass("pool", "user-kind-front-3-threads", || {
+        kinds::user_kind_front(3, 2, 2)
+    });
+}
+
+#[test]
+fn pool_tls_try_get_three_threads() {
+    must_pass("pool", "tls-try-get-3-threads", || kinds::tls_try_get(3, 2));
 }
