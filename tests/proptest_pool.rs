@@ -300,7 +300,10 @@ impl<V: Variant> Front for UserFronts<V> {
         for s in [ser, comp, simd] {
             assert!(s.pool.pooled <= reference.config.count, "bound exceeded");
             assert!(s.cached <= s.pool.pooled, "more cached than pooled");
-            assert!(s.cached + s.reserved <= per_thread, "a cache beyond its capacity");
+            assert!(
+                s.cached + s.reserved <= per_thread,
+                "a cache beyond its capacity"
+            );
             assert!(
                 s.reserved <= per_thread.div_ceil(2),
                 "a cache hoards free places: {s:?}"

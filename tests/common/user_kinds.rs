@@ -13,7 +13,11 @@ pub enum UserBytes<const ID: u8> {}
 
 impl<const ID: u8> BufferKind for UserBytes<ID> {
     type Buffer = Vec<u8>;
-    const NAME: &'static str = if ID == 0 { "user bytes" } else { "user bytes 2" };
+    const NAME: &'static str = if ID == 0 {
+        "user bytes"
+    } else {
+        "user bytes 2"
+    };
 
     fn fresh(size: usize) -> Vec<u8> {
         Vec::with_capacity(size)
