@@ -115,6 +115,54 @@ impl<V: Variant> Front for BufferPool<V> {
     }
 }
 
+/// The calls of [`Front`] on three single-kind pools (`ser`, `comp`,
+/// `simd`), which `KindPool` and `KindTlsPool` spell alike.
+macro_rules! three_user_kinds {
+    () => {
+        fn get_serialization(&self) -> Vec<u8> {
+            self.ser.get()
+        }
+
+        fn get_compression(&self) -> Vec<u8> {
+            self.comp.get()
+        }
+
+        fn get_simd(&self) -> VecSimd<f64x4> {
+            self.simd.get()
+        }
+
+        fn serialization_guard(&'static self) -> Self::SerGuard {
+            self.ser.guard()
+        }
+
+        fn compression_guard(&'static self) -> Self::CompGuard {
+            self.comp.guard()
+        }
+
+        fn simd_guard(&'static self) -> Self::SimdGuard {
+            self.simd.guard()
+        }
+
+        fn give_back_serialization(&self, buffer: Vec<u8>) -> ReturnOutcome {
+            self.ser.give_back(buffer)
+        }
+
+        fn give_back_compression(&self, buffer: Vec<u8>) -> ReturnOutcome {
+            self.comp.give_back(buffer)
+        }
+
+        fn give_back_simd(&self, buffer: VecSimd<f64x4>) -> ReturnOutcome {
+            self.simd.give_back(buffer)
+        }
+
+        fn reset(&self) {
+            self.ser.reset_stats();
+            self.comp.reset_stats();
+            self.simd.reset_stats();
+        }
+    };
+}
+
 /// Three pools of user kinds, standing in for the reference's three kinds.
 struct UserPools<V: Variant> {
     ser: KindPool<UserBytes<0>, V>,
@@ -145,47 +193,7 @@ impl<V: Variant> Front for UserPools<V> {
         }
     }
 
-    fn get_serialization(&self) -> Vec<u8> {
-        self.ser.get()
-    }
-
-    fn get_compression(&self) -> Vec<u8> {
-        self.comp.get()
-    }
-
-    fn get_simd(&self) -> VecSimd<f64x4> {
-        self.simd.get()
-    }
-
-    fn serialization_guard(&'static self) -> Self::SerGuard {
-        self.ser.guard()
-    }
-
-    fn compression_guard(&'static self) -> Self::CompGuard {
-        self.comp.guard()
-    }
-
-    fn simd_guard(&'static self) -> Self::SimdGuard {
-        self.simd.guard()
-    }
-
-    fn give_back_serialization(&self, buffer: Vec<u8>) -> ReturnOutcome {
-        self.ser.give_back(buffer)
-    }
-
-    fn give_back_compression(&self, buffer: Vec<u8>) -> ReturnOutcome {
-        self.comp.give_back(buffer)
-    }
-
-    fn give_back_simd(&self, buffer: VecSimd<f64x4>) -> ReturnOutcome {
-        self.simd.give_back(buffer)
-    }
-
-    fn reset(&self) {
-        self.ser.reset_stats();
-        self.comp.reset_stats();
-        self.simd.reset_stats();
-    }
+    three_user_kinds!();
 
     fn check(&self, reference: &RefPool) {
         let stats = PoolStats {
@@ -240,47 +248,7 @@ impl<V: Variant> Front for UserFronts<V> {
         }
     }
 
-    fn get_serialization(&self) -> Vec<u8> {
-        self.ser.get()
-    }
-
-    fn get_compression(&self) -> Vec<u8> {
-        self.comp.get()
-    }
-
-    fn get_simd(&self) -> VecSimd<f64x4> {
-        self.simd.get()
-    }
-
-    fn serialization_guard(&'static self) -> Self::SerGuard {
-        self.ser.guard()
-    }
-
-    fn compression_guard(&'static self) -> Self::CompGuard {
-        self.comp.guard()
-    }
-
-    fn simd_guard(&'static self) -> Self::SimdGuard {
-        self.simd.guard()
-    }
-
-    fn give_back_serialization(&self, buffer: Vec<u8>) -> ReturnOutcome {
-        self.ser.give_back(buffer)
-    }
-
-    fn give_back_compression(&self, buffer: Vec<u8>) -> ReturnOutcome {
-        self.comp.give_back(buffer)
-    }
-
-    fn give_back_simd(&self, buffer: VecSimd<f64x4>) -> ReturnOutcome {
-        self.simd.give_back(buffer)
-    }
-
-    fn reset(&self) {
-        self.ser.reset_stats();
-        self.comp.reset_stats();
-        self.simd.reset_stats();
-    }
+    three_user_kinds!();
 
     fn flush(&self) {
         self.ser.flush_local();

@@ -203,33 +203,26 @@ where
 // The pools as homes: a borrowed or shared `KindPool`, a shared
 // `BufferPool` (its part for `K`).
 
-impl<K: BufferKind, V: Variant> sealed::Sealed for &KindPool<K, V> {}
+/// A borrowed or shared `KindPool` as a home: the two spell alike.
+macro_rules! kind_pool_home {
+    ($($home:ty),*) => {$(
+        impl<K: BufferKind, V: Variant> sealed::Sealed for $home {}
 
-impl<K: BufferKind, V: Variant> Home<K> for &KindPool<K, V> {
-    #[inline]
-    fn give_back_loan(&self, buffer: K::Buffer, _: Token) -> ReturnOutcome {
-        KindPool::give_back_loan(self, buffer)
-    }
+        impl<K: BufferKind, V: Variant> Home<K> for $home {
+            #[inline]
+            fn give_back_loan(&self, buffer: K::Buffer, _: Token) -> ReturnOutcome {
+                KindPool::give_back_loan(self, buffer)
+            }
 
-    #[inline]
-    fn note_taken_out(&self, _: Token) {
-        KindPool::note_taken_out(self);
-    }
+            #[inline]
+            fn note_taken_out(&self, _: Token) {
+                KindPool::note_taken_out(self);
+            }
+        }
+    )*};
 }
 
-impl<K: BufferKind, V: Variant> sealed::Sealed for Arc<KindPool<K, V>> {}
-
-impl<K: BufferKind, V: Variant> Home<K> for Arc<KindPool<K, V>> {
-    #[inline]
-    fn give_back_loan(&self, buffer: K::Buffer, _: Token) -> ReturnOutcome {
-        KindPool::give_back_loan(self, buffer)
-    }
-
-    #[inline]
-    fn note_taken_out(&self, _: Token) {
-        KindPool::note_taken_out(self);
-    }
-}
+kind_pool_home!(&KindPool<K, V>, Arc<KindPool<K, V>>);
 
 impl<V: Variant> sealed::Sealed for Arc<BufferPool<V>> {}
 

@@ -160,6 +160,10 @@ pub struct Core<S: Kinds> {
 }
 
 impl<S: Kinds> Core<S> {
+    /// Always inlined, so `kinds` is built straight into the `Arc`'s
+    /// allocation rather than copied there: a model thread's stack (32 KiB
+    /// under loom) cannot hold many copies of the provided kinds' state.
+    #[inline(always)]
     pub(super) fn new(kinds: S) -> Self {
         let registry = Registry::new(kinds.per_thread());
         Self {

@@ -225,30 +225,23 @@ pub type KindCachedBuf<'pool, K, V = Tagged> = Guard<K, &'pool KindTlsPool<K, V>
 /// ([`KindTlsPool::guard_owned`]).
 pub type OwnedKindCachedBuf<K, V = Tagged> = Guard<K, Arc<KindTlsPool<K, V>>>;
 
-impl<K: BufferKind, V: Variant> HomeSealed for &KindTlsPool<K, V> {}
+/// A borrowed or shared `KindTlsPool` as a home: the two spell alike.
+macro_rules! front_home {
+    ($($home:ty),*) => {$(
+        impl<K: BufferKind, V: Variant> HomeSealed for $home {}
 
-impl<K: BufferKind, V: Variant> Home<K> for &KindTlsPool<K, V> {
-    #[inline]
-    fn give_back_loan(&self, buffer: K::Buffer, _: Token) -> ReturnOutcome {
-        self.give_back(buffer)
-    }
+        impl<K: BufferKind, V: Variant> Home<K> for $home {
+            #[inline]
+            fn give_back_loan(&self, buffer: K::Buffer, _: Token) -> ReturnOutcome {
+                self.give_back(buffer)
+            }
 
-    #[inline]
-    fn note_taken_out(&self, _: Token) {
-        self.core.note_taken_out::<K>();
-    }
+            #[inline]
+            fn note_taken_out(&self, _: Token) {
+                self.core.note_taken_out::<K>();
+            }
+        }
+    )*};
 }
 
-impl<K: BufferKind, V: Variant> HomeSealed for Arc<KindTlsPool<K, V>> {}
-
-impl<K: BufferKind, V: Variant> Home<K> for Arc<KindTlsPool<K, V>> {
-    #[inline]
-    fn give_back_loan(&self, buffer: K::Buffer, _: Token) -> ReturnOutcome {
-        self.give_back(buffer)
-    }
-
-    #[inline]
-    fn note_taken_out(&self, _: Token) {
-        self.core.note_taken_out::<K>();
-    }
-}
+front_home!(&KindTlsPool<K, V>, Arc<KindTlsPool<K, V>>);
