@@ -87,6 +87,18 @@ fn exit_flush(flush: impl FnOnce()) {
     }
 }
 
+/// `thread::spawn` with a larger stack under loom (whose model threads
+/// have 32 KiB).
+fn spawn_big<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> thread::JoinHandle<T> {
+    #[cfg(loom)]
+    return thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(f)
+        .expect("spawn");
+    #[cfg(not(loom))]
+    thread::spawn(f)
+}
+
 /// What the workers did, summed.
 #[derive(Debug, Default, Clone, Copy)]
 struct Tally {
@@ -273,7 +285,7 @@ pub fn tls_try_get(threads: u8, count: usize) {
     let handles: Vec<_> = (1..=threads)
         .map(|id| {
             let pool = Arc::clone(&pool);
-            thread::spawn(move || {
+            spawn_big(move || {
                 let got = pool.try_get::<Serialization>().map(|mut b| {
                     assert!(b.is_empty(), "a reused buffer was not cleared");
                     b.push(id);
