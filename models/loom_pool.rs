@@ -7,8 +7,6 @@
 //!  cargo test --release --test loom_pool -- --nocapture`
 #![cfg(loom)]
 
-#[path = "scenarios/kinds.rs"]
-mod kinds;
 #[path = "scenarios/pool.rs"]
 mod scenarios;
 mod support;
@@ -40,7 +38,7 @@ fn pool_edges_two_threads() {
 #[test]
 fn pool_user_kind_two_threads() {
     must_pass("pool", "user-kind-2-threads", || {
-        kinds::user_kind_pool::<Tagged>(2, 2)
+        scenarios::kinds::user_kind_pool::<Tagged>(2, 2)
     });
 }
 
@@ -49,7 +47,7 @@ fn pool_user_kind_two_threads() {
 #[test]
 fn pool_user_kind_front_two_threads() {
     must_pass("pool", "user-kind-front-2-threads", || {
-        kinds::user_kind_front(2, 2, 1)
+        scenarios::kinds::user_kind_front(2, 2, 1)
     });
 }
 
@@ -57,5 +55,7 @@ fn pool_user_kind_front_two_threads() {
 /// each `None` counted, no double hand-out.
 #[test]
 fn pool_tls_try_get_two_threads() {
-    must_pass("pool", "tls-try-get-2-threads", || kinds::tls_try_get(2, 1));
+    must_pass("pool", "tls-try-get-2-threads", || {
+        scenarios::kinds::tls_try_get(2, 1)
+    });
 }

@@ -6,8 +6,6 @@
 //!  --test shuttle_pool -- --nocapture`
 #![cfg(shuttle)]
 
-#[path = "scenarios/kinds.rs"]
-mod kinds;
 #[path = "scenarios/pool.rs"]
 mod scenarios;
 mod support;
@@ -40,25 +38,27 @@ fn pool_pointer_node_three_threads() {
 #[test]
 fn pool_user_kind_three_threads() {
     must_pass("pool", "user-kind-3-threads", || {
-        kinds::user_kind_pool::<Tagged>(3, 2)
+        scenarios::kinds::user_kind_pool::<Tagged>(3, 2)
     });
 }
 
 #[test]
 fn pool_user_kind_epoch_three_threads() {
     must_pass("pool", "user-kind-epoch-3-threads", || {
-        kinds::user_kind_pool::<Epoch>(3, 2)
+        scenarios::kinds::user_kind_pool::<Epoch>(3, 2)
     });
 }
 
 #[test]
 fn pool_user_kind_front_three_threads() {
     must_pass("pool", "user-kind-front-3-threads", || {
-        kinds::user_kind_front(3, 2, 2)
+        scenarios::kinds::user_kind_front(3, 2, 2)
     });
 }
 
 #[test]
 fn pool_tls_try_get_three_threads() {
-    must_pass("pool", "tls-try-get-3-threads", || kinds::tls_try_get(3, 2));
+    must_pass("pool", "tls-try-get-3-threads", || {
+        scenarios::kinds::tls_try_get(3, 2)
+    });
 }

@@ -24,13 +24,11 @@
 
 #![allow(dead_code)] // each harness uses a subset
 
+use super::backend::{Arc, thread};
 use verified_pools::pool::{
     BufferKind, KindConfig, KindPool, PoolConfig, ReturnOutcome, Serialization, Tagged, Variant,
 };
 use verified_pools::tls::{KindTlsConfig, KindTlsPool, TlsConfig, TlsPool};
-mod backend;
-
-use backend::{Arc, thread};
 
 /// Tagged records: a `Vec<u32>` of exactly `size` slots, zeroed on reuse,
 /// sized by length, and only that exact length comes back (a window

@@ -18,6 +18,8 @@ use verified_pools::pool::{
     Simd, Variant,
 };
 mod backend;
+/// User-kind and `try_get` scenarios (a child, so they share `backend`).
+pub mod kinds;
 
 use backend::{Arc, thread};
 
