@@ -39,7 +39,7 @@ use super::variant::{Tagged, Variant};
 
 /// Where a guard's buffer of kind `K` goes back. Sealed: implemented by the
 /// crate's pools (borrowed or in an `Arc`), whose accounting the guard
-/// drives. Its methods take a crate-private [`Token`](sealed::Token), so
+/// drives. Its methods take a crate-private token, so
 /// only a guard can call them: a loan return of a buffer the pool never
 /// lent would skew `in_use`.
 pub trait Home<K: BufferKind>: sealed::Sealed {
