@@ -3,13 +3,15 @@
 //!
 //! ```text
 //! cargo bench --no-run
-//! perf record -g target/release/deps/profile_buffer_pool-<hash> [ITERATIONS] [pool|ring|all]
+//! perf record -g target/release/deps/profile_buffer_pool-<hash> [ITERATIONS] [pool|tls|linear|ring|all]
 //! perf report
 //! ```
 //!
 //! `ITERATIONS` defaults to 100 000 000 per workload; the workload defaults
 //! to `all`. `pool` is a tagged `BufferPool` get + return of a 4 KiB
-//! serialization buffer; `ring` is the ring pool's window pattern of the
+//! serialization buffer; `tls` the same through the thread-local front
+//! (`TlsPool`, 16 per thread); `linear` a `LinearObjectPool` pull + drop of
+//! the same buffer (the peer the front is measured against); `ring` is the ring pool's window pattern of the
 //! `pool_sizes` bench (16 live slices of 4 × 256-byte vectors; each op
 //! allocates one, writes it and drops the oldest) on a 2 MiB pretouched
 //! ring. When started by `cargo bench` (which passes `--bench`) or
@@ -19,20 +21,26 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use verified_pools::pool::{BufferPool, PoolConfig};
+use lockfree_object_pool::LinearObjectPool;
+use verified_pools::pool::{BufferPool, PoolConfig, Serialization};
+use verified_pools::tls::{TlsConfig, TlsPool};
 use verified_pools::{PoolSlice, RingConfig, RingPool};
 
 const DEFAULT_ITERATIONS: u64 = 100_000_000;
 const SMOKE_ITERATIONS: u64 = 1_000_000;
 
-fn profile_pool(iterations: u64) {
-    let config = PoolConfig {
+/// The benches' pool shape: 64 buffers of 4 KiB.
+fn pool_config() -> PoolConfig {
+    PoolConfig {
         count: 64,
         serialization_size: 4 << 10,
         compression_size: 64,
         simd_len: 8,
-    };
-    let pool: BufferPool = BufferPool::new(config).expect("valid pool config");
+    }
+}
+
+fn profile_pool(iterations: u64) {
+    let pool: BufferPool = BufferPool::new(pool_config()).expect("valid pool config");
     let start = Instant::now();
     for _ in 0..iterations {
         let mut buf = pool.get_serialization_buffer();
@@ -41,6 +49,35 @@ fn profile_pool(iterations: u64) {
     }
     report("pool (tagged, 4 KiB get + return)", iterations, start);
     black_box(pool.stats());
+}
+
+fn profile_tls(iterations: u64) {
+    let pool: TlsPool = TlsPool::new(TlsConfig {
+        pool: pool_config(),
+        per_thread: 16,
+    })
+    .expect("valid cache config");
+    let start = Instant::now();
+    for _ in 0..iterations {
+        let mut buf = pool.get::<Serialization>();
+        black_box(&mut buf);
+        black_box(pool.give_back::<Serialization>(buf));
+    }
+    report("tls (front, 4 KiB get + return)", iterations, start);
+    black_box(pool.stats());
+}
+
+fn profile_linear(iterations: u64) {
+    let size = pool_config().serialization_size;
+    let pool = LinearObjectPool::new(move || Vec::<u8>::with_capacity(size), |v| v.clear());
+    let held: Vec<_> = (0..64).map(|_| pool.pull()).collect();
+    drop(held);
+    let start = Instant::now();
+    for _ in 0..iterations {
+        let mut r = pool.pull();
+        black_box(&mut *r);
+    }
+    report("linear (4 KiB pull + drop)", iterations, start);
 }
 
 fn profile_ring(iterations: u64) {
@@ -90,13 +127,17 @@ fn main() {
     });
     match workload.as_str() {
         "pool" => profile_pool(iterations),
+        "tls" => profile_tls(iterations),
+        "linear" => profile_linear(iterations),
         "ring" => profile_ring(iterations),
         "all" => {
             profile_pool(iterations);
+            profile_tls(iterations);
+            profile_linear(iterations);
             profile_ring(iterations);
         }
         other => {
-            eprintln!("unknown workload {other:?}: expected pool, ring or all");
+            eprintln!("unknown workload {other:?}: expected pool, tls, linear, ring or all");
             std::process::exit(2);
         }
     }

@@ -26,7 +26,7 @@ use support::loom_run::must_fail;
 use verified_pools::ring::{FIFO_RELEASE, LIVE_OVERWRITE};
 use verified_pools::sync::Track;
 use verified_pools::sync::node::USE_AFTER_FREE;
-use verified_pools::tls::{HOARD_ITEMS, HOARD_PLACES};
+use verified_pools::tls::{HALF_GIVE_BACK, HOARD_ITEMS, HOARD_PLACES};
 use verified_pools::{EpochStack, PointerNodeStack, TaggedStack};
 
 type Item = Track<usize>;
@@ -126,6 +126,7 @@ const BEHAVIOUR_MUTANTS: &[Mutant] = &[
     mutant(FIFO_RELEASE, "ring", ring_scenarios::out_of_order_wrap),
     mutant(HOARD_PLACES, "tls", tls_hand_off_get_here),
     mutant(HOARD_ITEMS, "tls", tls_hand_off_return_here),
+    mutant(HALF_GIVE_BACK, "tls", tls_scenarios::hand_off_through_depot),
 ];
 
 /// Every `ord(<Ordering>, "<site>")` call in `src/`.

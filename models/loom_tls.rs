@@ -64,3 +64,14 @@ fn tls_hand_off_return_here() {
         scenarios::hand_off_return_here(3)
     });
 }
+
+/// Hand-off through the depot with batches of two: the getter's cache
+/// keeps at most `spare` (one) free place, so no return is refused.
+#[test]
+fn tls_hand_off_through_depot() {
+    must_pass(
+        "tls",
+        "hand_off_through_depot",
+        scenarios::hand_off_through_depot,
+    );
+}

@@ -55,3 +55,12 @@ fn tls_hand_off_return_here() {
         scenarios::hand_off_return_here(3)
     });
 }
+
+#[test]
+fn tls_hand_off_through_depot() {
+    must_pass(
+        "tls",
+        "hand_off_through_depot",
+        scenarios::hand_off_through_depot,
+    );
+}

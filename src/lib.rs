@@ -36,6 +36,8 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod compat;
+// The statistics counting shared by the pool and its thread-local front.
+mod counters;
 pub mod pool;
 pub mod ring;
 pub mod stack;

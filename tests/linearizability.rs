@@ -1077,7 +1077,7 @@ fn negative_child_pop_shared() {
     if std::env::var(NEGATIVE_ENV).is_err() {
         return;
     }
-    let budget = Duration::from_secs(env_u64("LIN_NEGATIVE_SECS", 20));
+    let budget = Duration::from_secs(env_u64("LIN_NEGATIVE_SECS", 60));
     let limit = Duration::from_millis(env_u64("LIN_NEGATIVE_CHECK_MS", 500));
     let negative_ops = env_u64("LIN_NEGATIVE_OPS", 400) as usize;
     let negative_threads = env_u64("LIN_NEGATIVE_THREADS", 2) as usize;

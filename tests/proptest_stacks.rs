@@ -253,6 +253,7 @@ impl StateMachineTest for IndexTest {
 
     fn init_test(reference: &RefIndices) -> (IndexStack, Vec<u32>) {
         let list = IndexStack::with_capacity(reference.capacity).expect("capacity 1..8 is valid");
+        assert_eq!(list.capacity(), Some(reference.capacity));
         (list, Vec::new())
     }
 

@@ -5,9 +5,10 @@
 //!
 //! Workers mark every buffer they hold with their id and check the mark
 //! before letting go (two holders of one buffer would see each other's
-//! mark). The two hand-off scenarios (got on one thread, returned on
+//! mark). The hand-off scenarios (got on one thread, returned on
 //! another) check the front's no-spurious-full and no-hoarding rules at
-//! quiescence. Buffers cross threads: the main thread hands one to a worker that
+//! quiescence, `hand_off_through_depot` with batches of two, where a
+//! cache may keep at most one free place (`spare`). Buffers cross threads: the main thread hands one to a worker that
 //! returns it into its own cache, and batches flushed by one thread's cache
 //! are refilled by another's. Workers exit with their caches full, so their
 //! thread-local destructors must give the buffers back. At quiescence the
@@ -173,6 +174,19 @@ pub fn exit_with_full_cache(count: usize) {
     check_quiescent(&pool, total, count);
 }
 
+/// A worker that returns every buffer in `buffers` (marked 9) and exits.
+fn spawn_returner(pool: &Arc<TlsPool>, buffers: Vec<Vec<u8>>) -> thread::JoinHandle<Tally> {
+    let pool = Arc::clone(pool);
+    thread::spawn(move || {
+        let mut t = Tally::default();
+        return_all(&pool, buffers, &mut t);
+        // See `hold_and_return`: loom needs the explicit give-back.
+        #[cfg(loom)]
+        pool.flush_local();
+        t
+    })
+}
+
 /// Returns every buffer in `buffers` (marked 9) through this thread.
 fn return_all(pool: &TlsPool, buffers: Vec<Vec<u8>>, t: &mut Tally) {
     for b in buffers {
@@ -183,13 +197,13 @@ fn return_all(pool: &TlsPool, buffers: Vec<Vec<u8>>, t: &mut Tally) {
 
 /// The no-spurious-full rule after a hand-off, at quiescence: every
 /// refused return is matched by a free place some other cache still holds
-/// (here only this thread's), and no cache holds more than a batch (`tiny`:
+/// (here only this thread's), and no cache holds more than `spare` (`tiny`:
 /// one) of free places.
 fn check_refusals_within_slack(pool: &TlsPool, full: usize) {
     let s = pool.stats().serialization;
     assert!(
         s.reserved <= 1,
-        "the getter's cache hoards {} free places (batch 1): {s:?}",
+        "the getter's cache hoards {} free places (spare 1): {s:?}",
         s.reserved
     );
     assert!(
@@ -215,18 +229,7 @@ pub fn hand_off_get_here(count: usize) {
         })
         .collect();
     let second = got.split_off(count.min(2));
-    let spawn = |buffers: Vec<Vec<u8>>| {
-        let pool = Arc::clone(&pool);
-        thread::spawn(move || {
-            let mut t = Tally::default();
-            return_all(&pool, buffers, &mut t);
-            // See `hold_and_return`: loom needs the explicit give-back.
-            #[cfg(loom)]
-            pool.flush_local();
-            t
-        })
-    };
-    let (a, b) = (spawn(got), spawn(second));
+    let (a, b) = (spawn_returner(&pool, got), spawn_returner(&pool, second));
     let mut total = main;
     total.add(a.join().expect("worker a panicked"));
     total.add(b.join().expect("worker b panicked"));
@@ -282,6 +285,57 @@ pub fn hand_off_return_here(count: usize) {
         "a thread that only returns hoards {} buffers (batch 1): {s:?}",
         s.cached
     );
+    check_quiescent(&pool, total, count);
+    check_no_spurious_full(&pool, count);
+}
+
+/// Caches of four (batches of two, `spare` one free place): unlike `tiny`,
+/// a getter's cache can hold more free places than the contract allows.
+fn batches_of_two(count: usize) -> TlsConfig {
+    TlsConfig {
+        per_thread: 4,
+        ..tiny(count)
+    }
+}
+
+/// Hand-off through the depot, batches of two: this thread gets four
+/// buffers, a worker returns them (two go to the depot as a batch, two with
+/// its exit flush); this thread then refills a batch from the depot and
+/// hands it out to a second worker, which returns it while this thread
+/// refills the other batch. The tightened rule at quiescence: this thread's
+/// cache gave back every free place past `spare` (one), so no return was
+/// refused and at most one place is reserved.
+pub fn hand_off_through_depot() {
+    let count = 4;
+    let pool = Arc::new(TlsPool::<Tagged>::new(batches_of_two(count)).expect("valid config"));
+    let mut total = Tally::default();
+    let get_marked = |t: &mut Tally| {
+        t.gets += 1;
+        let mut b = pool.get::<Serialization>();
+        mark(&mut b, 9);
+        b
+    };
+    let first: Vec<Vec<u8>> = (0..count).map(|_| get_marked(&mut total)).collect();
+    total.add(
+        spawn_returner(&pool, first)
+            .join()
+            .expect("worker a panicked"),
+    );
+    let batch: Vec<Vec<u8>> = (0..2).map(|_| get_marked(&mut total)).collect();
+    let b = spawn_returner(&pool, batch);
+    let mine: Vec<Vec<u8>> = (0..2).map(|_| get_marked(&mut total)).collect();
+    total.add(b.join().expect("worker b panicked"));
+    let s = pool.stats().serialization;
+    assert!(
+        s.reserved <= 1,
+        "this thread's cache hoards {} free places (spare 1): {s:?}",
+        s.reserved
+    );
+    assert_eq!(
+        total.full, 0,
+        "spurious pool full: the getter kept the places its batch freed: {s:?}"
+    );
+    return_all(&pool, mine, &mut total);
     check_quiescent(&pool, total, count);
     check_no_spurious_full(&pool, count);
 }

@@ -1,6 +1,6 @@
 /* tls.pml — the thread-local front's place / batch / depot protocol
  * (src/tls/cache.rs: Front::get, get_cold, refill_or_miss, give_back,
- * return_needing_place, flush; src/tls/depot.rs: push_batch, pop_batch).
+ * make_place, flush; src/tls/depot.rs: push_batch, pop_batch).
  *
  * Threads: a getter G (gets, hands every buffer to R through a channel), a
  * returner R (returns what it receives), and with -DMIXED a third thread M
@@ -21,10 +21,14 @@
  *  - bound: pooled <= COUNT
  *  - no double hand-out: a buffer taken from a cache, a magazine cell or
  *    the loose list is at that location (not held, not elsewhere)
- *  - no hoarding: every cache holds at most B free places; a thread that
- *    only returns holds at most B buffers
+ *  - no hoarding: every cache holds at most S = ⌈B / 2⌉ free places; a
+ *    thread that only returns holds at most B buffers
  *  - no spurious full: a refused return sees room == 0 and no free place of
- *    its own, so COUNT − pooled ≤ B × (other threads) + their transit
+ *    its own, so COUNT − pooled ≤ S × (other threads) + their transit
+ *  - hand-off slack (without MIXED): a refused return of the returner finds
+ *    COUNT − pooled ≤ S, and each drop leaves a place free for good, so a
+ *    run refuses at most S returns beyond its misses (each miss adds a
+ *    buffer): `refused <= S + misses` in every state
  *  - quiescence: once every thread has flushed, every live buffer is
  *    pooled, every place is in room or with a pooled buffer.
  * Options (the must-fail mutants):
@@ -32,6 +36,8 @@
  *  -DHOARD_ITEMS   a returner keeps up to PT buffers (src: HOARD_ITEMS)
  *  -DROOM_RACE     take_room as a load and a store instead of a CAS
  *  -DVACANT_EARLY  pop_batch frees the magazine before reading its cells
+ *  -DHALF_GIVEBACK a get gives free places back only above B, down to B / 2
+ *                  (the give-back step before the spare rule)
  */
 #ifndef COUNT
 #define COUNT 2
@@ -43,6 +49,7 @@
 #define OPS 3                /* gets by G (and by M) */
 #endif
 #define B ((PT + 1) / 2)     /* TlsConfig::batch */
+#define S ((B + 1) / 2)      /* Front::spare */
 #define NMAG (COUNT / B + COUNT)  /* depot magazines: count / batch + min(count, 16) */
 #ifdef MIXED
 #define NT 3
@@ -71,6 +78,7 @@ byte vstk[NMAG]; byte nvac = 0;
 byte room = 0;
 byte pipe[OPS]; byte npipe = 0; byte chead = 0;
 bit gdone = 0;
+byte refused = 0;            /* ghost: returns refused (PoolFull) */
 
 /* one thread's cache (owner only), and ghosts */
 byte items[NT * PT]; short n[NT]; short places[NT];
@@ -102,7 +110,7 @@ inline check_full() {
      assert(places[me] == n[me]);
      k = 0; j = 0;
      do
-     :: j < NT -> if :: j != me -> k = k + B + tr[j] :: else fi; j++
+     :: j < NT -> if :: j != me -> k = k + S + tr[j] :: else fi; j++
      :: else -> break
      od;
      assert(COUNT - pooled <= k)          /* no spurious PoolFull */
@@ -210,7 +218,7 @@ inline pop_batch() {
 /* Front::get -> the buffer in b, now held by me. */
 inline get() {
   if
-  :: n[me] <= (places[me] > B -> places[me] - B : 0) ->
+  :: n[me] <= (places[me] > S -> places[me] - S : 0) ->
      /* get_cold */
      if
      :: n[me] == 0 ->
@@ -264,13 +272,22 @@ inline get() {
      :: else
      fi;
 #ifndef HOARD_PLACES
-     /* free places once the top buffer is popped */
+     /* free places once the top buffer is popped: more than S go back */
+#ifdef HALF_GIVEBACK
      if
      :: places[me] - (n[me] - 1) > B ->
         atomic { tr[me] = places[me] - (n[me] - 1) - B / 2; places[me] = places[me] - tr[me] };
         give_room(tr[me])
      :: else
      fi
+#else
+     if
+     :: places[me] - (n[me] - 1) > S ->
+        atomic { tr[me] = places[me] - (n[me] - 1); places[me] = places[me] - tr[me] };
+        give_room(tr[me])
+     :: else
+     fi
+#endif
 #endif
   :: else
   fi;
@@ -291,13 +308,13 @@ inline give_back() {
      /*@ cache.rs give_back: `push_within_capacity(&mut l.items, buffer)` */
      atomic { loc[b] = CACHE(me); items[me * PT + n[me]] = b; n[me]++; pooled++ }
   :: else ->
-     /* return_needing_place */
+     /* make_place */
 #ifdef HOARD_ITEMS
      if :: n[me] >= PT -> push_batch(B) :: else fi;
 #else
      if :: n[me] >= B -> push_batch(B) :: else fi;
 #endif
-     claimsz[me] = (gotsince[me] -> 1 : (claimsz[me] * 2 > B -> B : (claimsz[me] == 0 -> 1 : claimsz[me] * 2)));
+     claimsz[me] = (gotsince[me] -> 1 : (claimsz[me] * 2 > S -> S : (claimsz[me] == 0 -> 1 : claimsz[me] * 2)));
      gotsince[me] = 0;
      want = claimsz[me];
      if :: want > B - places[me] % B -> want = B - places[me] % B :: else fi;
@@ -306,9 +323,9 @@ inline give_back() {
      if
      :: got == 0 ->
         /* PoolFull (the rule was checked at the load that found room empty) */
-        loc[b] = GONE
+        atomic { loc[b] = GONE; refused++ }
      :: else ->
-        /*@ cache.rs return_needing_place: `push_within_capacity` after the grant */
+        /*@ cache.rs give_back: `push_within_capacity` after make_place's grant */
         atomic { loc[b] = CACHE(me); items[me * PT + n[me]] = b; n[me]++; pooled++ }
      fi
   fi
@@ -371,10 +388,12 @@ proctype Mixed() {
 
 #ifdef MIXED
 #define FREE_SUM (room + places[0] - n[0] + tr[0] + places[1] - n[1] + tr[1] + places[2] - n[2] + tr[2])
-#define NO_HOARD (places[0] - n[0] <= B && places[1] - n[1] <= B && places[2] - n[2] <= B)
+#define NO_HOARD (places[0] - n[0] <= S && places[1] - n[1] <= S && places[2] - n[2] <= S)
+#define SLACK 1
 #else
 #define FREE_SUM (room + places[0] - n[0] + tr[0] + places[1] - n[1] + tr[1])
-#define NO_HOARD (places[0] - n[0] <= B && places[1] - n[1] <= B)
+#define NO_HOARD (places[0] - n[0] <= S && places[1] - n[1] <= S)
+#define SLACK (refused <= S + made - COUNT)
 #endif
 
 /* The invariants, checked in every reachable state: the guard becomes
@@ -382,11 +401,12 @@ proctype Mixed() {
 active proctype Monitor() {
 end:
   atomic {
-    !(FREE_SUM + pooled == COUNT && pooled <= COUNT && NO_HOARD && n[R] <= B) ->
+    !(FREE_SUM + pooled == COUNT && pooled <= COUNT && NO_HOARD && n[R] <= B && SLACK) ->
     assert(FREE_SUM + pooled == COUNT);   /* conservation */
     assert(pooled <= COUNT);              /* bound */
-    assert(NO_HOARD);                     /* at most B free places per cache */
-    assert(n[R] <= B)                     /* a returner holds at most a batch */
+    assert(NO_HOARD);                     /* at most S free places per cache */
+    assert(n[R] <= B);                    /* a returner holds at most a batch */
+    assert(SLACK)                         /* hand-off: at most S refusals per run */
   }
 }
 

@@ -41,6 +41,7 @@
 //! `reset_stats` never touches the raw counters (so `pooled` and `in_use`
 //! stay true): it records them as a baseline that later snapshots subtract.
 
+use crate::counters::{Baseline, Totals, non_negative};
 use crate::sync::{AtomicUsize, Ordering::Relaxed};
 
 /// Why a return was or wasn't kept.
@@ -164,11 +165,6 @@ impl Raw {
     }
 }
 
-/// Clamps a wrapping difference that should be non-negative to `0..`.
-fn non_negative(value: usize) -> usize {
-    if (value as isize) < 0 { 0 } else { value }
-}
-
 /// The live counters of one kind (kept on one cache line by the caller).
 #[derive(Debug)]
 pub(crate) struct Counters {
@@ -184,22 +180,6 @@ pub(crate) struct Counters {
     try_empty: AtomicUsize,
     foreign: AtomicUsize,
     base: Baseline,
-}
-
-/// What `reset_stats` recorded; subtracted from later snapshots.
-#[derive(Debug)]
-struct Baseline {
-    hits: AtomicUsize,
-    misses: AtomicUsize,
-    accepted: AtomicUsize,
-    too_small: AtomicUsize,
-    too_large: AtomicUsize,
-    full: AtomicUsize,
-    taken_out: AtomicUsize,
-    try_empty: AtomicUsize,
-    /// Pre-allocations still to report in `fresh_allocations` (cleared by
-    /// the first reset).
-    preallocated: AtomicUsize,
 }
 
 fn zero() -> AtomicUsize {
@@ -219,17 +199,7 @@ impl Counters {
             taken_out: zero(),
             try_empty: zero(),
             foreign: zero(),
-            base: Baseline {
-                hits: zero(),
-                misses: zero(),
-                accepted: zero(),
-                too_small: zero(),
-                too_large: zero(),
-                full: zero(),
-                taken_out: zero(),
-                try_empty: zero(),
-                preallocated: AtomicUsize::new(preallocated),
-            },
+            base: Baseline::new(preallocated),
         }
     }
 
@@ -317,34 +287,38 @@ impl Counters {
         }
     }
 
+    /// The counts a reset restarts, as they stand now.
+    fn totals(&self, raw: &Raw) -> Totals {
+        Totals {
+            hits: raw.hits(),
+            misses: raw.misses,
+            accepted: raw.accepted,
+            too_small: raw.too_small,
+            too_large: raw.too_large,
+            full: raw.full,
+            taken_out: raw.taken_out,
+            // Relaxed: statistics only.
+            try_empty: self.try_empty.load(Relaxed),
+        }
+    }
+
     /// A snapshot; `preallocated` is the shelf's starting population.
     pub(crate) fn snapshot(&self, preallocated: usize) -> KindStats {
-        // Relaxed (every load in this function): statistics only; exact at
-        // quiescence (module docs).
+        // Exact at quiescence (module docs).
         let raw = self.raw();
-        let base = &self.base;
-        let since = |now: usize, at_reset: &AtomicUsize| {
-            non_negative(now.wrapping_sub(at_reset.load(Relaxed)))
-        };
-        let misses = since(raw.misses, &base.misses);
-        KindStats {
-            hits: since(raw.hits(), &base.hits),
-            misses,
-            fresh_allocations: base.preallocated.load(Relaxed).saturating_add(misses),
-            returns_accepted: since(raw.accepted, &base.accepted),
-            rejected_too_small: since(raw.too_small, &base.too_small),
-            rejected_too_large: since(raw.too_large, &base.too_large),
-            rejected_pool_full: since(raw.full, &base.full),
-            taken_out: since(raw.taken_out, &base.taken_out),
-            pooled: non_negative(
-                preallocated
-                    .wrapping_add(raw.accepted)
-                    .wrapping_sub(raw.hits()),
-            ),
-            in_use: non_negative(raw.in_use),
-            peak_in_use: self.peak.load(Relaxed),
-            try_get_empty: since(self.try_empty.load(Relaxed), &base.try_empty),
-        }
+        let pooled = non_negative(
+            preallocated
+                .wrapping_add(raw.accepted)
+                .wrapping_sub(raw.hits()),
+        );
+        // Relaxed: statistics only.
+        let peak = self.peak.load(Relaxed);
+        self.base.since(&self.totals(&raw)).kind_stats(
+            self.base.preallocated(),
+            pooled,
+            non_negative(raw.in_use),
+            peak,
+        )
     }
 
     /// Starts the counts again from zero; `pooled` and `in_use` are state
@@ -352,17 +326,8 @@ impl Counters {
     /// quiescence: calls in flight may land on either side of the reset.
     pub(crate) fn reset(&self) {
         let raw = self.raw();
-        let base = &self.base;
-        // Relaxed (all): statistics only.
-        base.hits.store(raw.hits(), Relaxed);
-        base.misses.store(raw.misses, Relaxed);
-        base.accepted.store(raw.accepted, Relaxed);
-        base.too_small.store(raw.too_small, Relaxed);
-        base.too_large.store(raw.too_large, Relaxed);
-        base.full.store(raw.full, Relaxed);
-        base.taken_out.store(raw.taken_out, Relaxed);
-        base.try_empty.store(self.try_empty.load(Relaxed), Relaxed);
-        base.preallocated.store(0, Relaxed);
+        self.base.record(&self.totals(&raw));
+        // Relaxed: statistics only.
         self.peak.store(non_negative(raw.in_use), Relaxed);
     }
 }

@@ -25,32 +25,41 @@
 //!    sets `places` to 0 with it), so a push after the check `len <
 //!    places` needs no capacity check.
 //! 5. No hoarding of places: between the owner's calls a cache holds at most
-//!    `batch` free places (`places − items.len() ≤ batch`); an empty cache
-//!    that refills first gives all its free places back to `room`, and a
-//!    buffer refilled alone from the loose list leaves its place there. A
-//!    get that would leave more than `batch` gives all but `batch / 2` back
-//!    (one RMW, at most once per `batch / 2 + 1` gets); a return takes at
-//!    most `batch` from `room`, and only when it has no free place.
+//!    `spare = ⌈batch / 2⌉` free places (`places − items.len() ≤ spare`);
+//!    an empty cache that refills first gives all its free places back to
+//!    `room`, and a buffer refilled alone from the loose list leaves its
+//!    place there. A get that would leave more than `spare` gives them all
+//!    back (one RMW, at most once per `spare + 1` gets); a return takes at
+//!    most `spare` from `room`, and only when it has no free place.
 //! 6. No hoarding of buffers by a thread that only returns: a return that
 //!    finds no free place first moves the cache's bottom `batch` buffers to
 //!    the depot if it holds at least `batch`, and claims (invariant 8) stop
 //!    at the next multiple of `batch`, so such a cache holds at most `batch`
 //!    buffers. (A thread that also gets may hold up to `per_thread`: its
 //!    own gets drain it.)
-//! 7. `low = places.saturating_sub(batch)`: `get` leaves the hot path iff
+//! 7. `low = places.saturating_sub(spare)`: `get` leaves the hot path iff
 //!    `items.len() ≤ low`, i.e. the cache is empty or the pop would leave
-//!    more than `batch` free places (invariant 5).
+//!    more than `spare` free places (invariant 5).
 //! 8. No hoarding of places by claims: a claim from `room` asks for one
-//!    place, doubling (up to `batch`) only while the owner makes no get
+//!    place, doubling (up to `spare`) only while the owner makes no get
 //!    between its claims, so threads that each return one buffer take one
-//!    place each, and a thread that only returns claims a batch at a time.
+//!    place each, and a thread that only returns claims `spare` at a time.
 //!
 //! # The contract these give (stated in `mod.rs`)
 //! A return is refused only when `room` is empty and its own cache has no
 //! free place: every free place is then in another thread's cache (≤
-//! `batch` each, invariant 5) or in transit. A get misses only when its own
+//! `spare` each, invariant 5) or in transit. A get misses only when its own
 //! cache, the depot and the loose list are empty: every pooled buffer is
 //! then in another thread's cache.
+//!
+//! In a hand-off (one thread only gets, one only returns) this bounds the
+//! refusals of a whole run: a refusal finds every free place in the
+//! getter's cache, so `count − pooled ≤ spare` then, and the buffer it
+//! drops leaves one more place free for good. After at most `spare`
+//! refusals every return finds a place, as long as no get misses (each
+//! miss adds a buffer), which `count > spare + batch + in flight`
+//! guarantees: the depot and the loose list then always hold a buffer when
+//! the getter refills.
 //!
 //! # Linearization points
 //! * get from the cache / return into a free cached place: the owner's own
@@ -63,11 +72,11 @@
 //!   linearizes at the depot push's CAS.
 //! * window rejections: none needed (decided from the buffer alone).
 //!
-//! Counters are owner-written atomics (a `Relaxed` load and store of the
-//! owner's own running total, no RMW), read by `stats()` with `Relaxed`
-//! loads; like the pool's, they are exact at quiescence. `accepted` and
-//! each cache's `in_use` are derived (from `returned`), not stored.
+//! Each cache's statistics are owner-written running totals
+//! (`counters::cache`), no RMW; this file only calls them.
 
+use crate::counters::Baseline;
+use crate::counters::cache::{CacheReading, CacheTotals};
 use crate::pool::{BufferKind, ReturnOutcome};
 use crate::stack::FreeList;
 use crate::sync::mutation::is_active;
@@ -75,72 +84,13 @@ use crate::sync::{AtomicUsize, Backoff, Ordering::Relaxed, UnsafeCell};
 use crossbeam_utils::CachePadded;
 
 use super::depot::Depot;
-use super::{HOARD_ITEMS, HOARD_PLACES};
-
-/// Running totals of one cache (owner's copy) or their sum (a snapshot).
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Counts {
-    pub(crate) gets: usize,
-    pub(crate) misses: usize,
-    pub(crate) accepted: usize,
-    pub(crate) too_small: usize,
-    pub(crate) too_large: usize,
-    pub(crate) full: usize,
-    pub(crate) taken_out: usize,
-    /// Buffers moved from the depot or loose list into this cache.
-    pub(crate) moved_in: usize,
-    /// Buffers moved from this cache to the depot or loose list.
-    pub(crate) moved_out: usize,
-    /// `try_get`s that found nothing pooled within reach (no buffer out).
-    pub(crate) try_empty: usize,
-}
-
-impl Counts {
-    pub(crate) fn add(&mut self, o: &Counts) {
-        self.gets = self.gets.wrapping_add(o.gets);
-        self.misses = self.misses.wrapping_add(o.misses);
-        self.accepted = self.accepted.wrapping_add(o.accepted);
-        self.too_small = self.too_small.wrapping_add(o.too_small);
-        self.too_large = self.too_large.wrapping_add(o.too_large);
-        self.full = self.full.wrapping_add(o.full);
-        self.taken_out = self.taken_out.wrapping_add(o.taken_out);
-        self.moved_in = self.moved_in.wrapping_add(o.moved_in);
-        self.moved_out = self.moved_out.wrapping_add(o.moved_out);
-        self.try_empty = self.try_empty.wrapping_add(o.try_empty);
-    }
-
-    pub(crate) fn hits(&self) -> usize {
-        self.gets.wrapping_sub(self.misses)
-    }
-
-    pub(crate) fn rejected(&self) -> usize {
-        self.too_small
-            .wrapping_add(self.too_large)
-            .wrapping_add(self.full)
-    }
-
-    /// Buffers out minus buffers back (signed, two's complement).
-    pub(crate) fn in_use(&self) -> usize {
-        self.gets
-            .wrapping_sub(self.accepted)
-            .wrapping_sub(self.rejected())
-            .wrapping_sub(self.taken_out)
-    }
-
-    /// Buffers in this cache now (exact for the owner, or at quiescence).
-    pub(crate) fn cached(&self) -> usize {
-        self.moved_in
-            .wrapping_sub(self.moved_out)
-            .wrapping_add(self.accepted)
-            .wrapping_sub(self.hits())
-    }
-}
+use super::{HALF_GIVE_BACK, HOARD_ITEMS, HOARD_PLACES};
 
 /// The owner's private state. Only the owner touches it (invariant 2).
 struct Local<T> {
     items: Vec<T>,
     places: usize,
-    /// `places.saturating_sub(batch)` (invariant 7).
+    /// `places.saturating_sub(spare)` (invariant 7).
     low: usize,
     /// Places the last claim from `room` asked for (invariant 8).
     claim: usize,
@@ -148,68 +98,10 @@ struct Local<T> {
     gets_at_claim: usize,
 }
 
-/// The owner's running totals, for `stats()`. Only the owner writes them
-/// (with [`add`]: a load and a store, no RMW), except `peak`, which
-/// `reset_stats` also stores.
-///
-/// `accepted` is not stored: every return of any outcome and every
-/// take-out adds one to `returned`, and `accepted` is `returned` minus the
-/// other outcomes and take-outs (see [`KindCache::read`]). So a hit and an
-/// accepted return each store one total, and this cache's `in_use` (gets
-/// minus returns and take-outs by its owners; negative when they return
-/// buffers other threads got) is `gets − returned`, with no copy of its own.
-#[derive(Default)]
-struct Published {
-    gets: AtomicUsize,
-    misses: AtomicUsize,
-    /// Returns of every outcome plus take-outs.
-    returned: AtomicUsize,
-    too_small: AtomicUsize,
-    too_large: AtomicUsize,
-    full: AtomicUsize,
-    taken_out: AtomicUsize,
-    moved_in: AtomicUsize,
-    moved_out: AtomicUsize,
-    try_empty: AtomicUsize,
-    places: AtomicUsize,
-    /// This cache's high-water mark of `in_use` since the last reset.
-    peak: AtomicUsize,
-}
-
-/// Adds `n` to an owner-written total: a plain load and store, no RMW.
-/// Returns the new total.
-///
-/// Only the slot's owner calls it (invariant 2), and a new owner is
-/// synchronised with the previous one by the slot's hand-over (claim /
-/// release), so the load sees the latest total and no update is lost.
-#[inline(always)]
-fn add(total: &AtomicUsize, n: usize) -> usize {
-    // Relaxed (both): statistics only; the owner is the only writer.
-    let new = total.load(Relaxed).wrapping_add(n);
-    total.store(new, Relaxed);
-    new
-}
-
-macro_rules! bump {
-    ($public:expr, $field:ident) => {
-        add(&$public.$field, 1)
-    };
-    ($public:expr, $field:ident, $n:expr) => {
-        add(&$public.$field, $n)
-    };
-}
-
 /// One thread's cache of one kind.
 pub struct KindCache<K: BufferKind> {
     local: UnsafeCell<Local<K::Buffer>>,
-    public: Published,
-}
-
-/// What `stats()` reads from one cache.
-pub(crate) struct CacheReading {
-    pub(crate) counts: Counts,
-    pub(crate) places: usize,
-    pub(crate) peak: usize,
+    public: CacheTotals,
 }
 
 impl<K: BufferKind> KindCache<K> {
@@ -222,7 +114,7 @@ impl<K: BufferKind> KindCache<K> {
                 claim: 0,
                 gets_at_claim: 0,
             }),
-            public: Published::default(),
+            public: CacheTotals::default(),
         }
     }
 
@@ -242,64 +134,13 @@ impl<K: BufferKind> KindCache<K> {
 
     /// The published totals (any thread).
     pub(crate) fn read(&self) -> CacheReading {
-        let p = &self.public;
-        // Relaxed (every load here): statistics only; exact at quiescence.
-        let too_small = p.too_small.load(Relaxed);
-        let too_large = p.too_large.load(Relaxed);
-        let full = p.full.load(Relaxed);
-        let taken_out = p.taken_out.load(Relaxed);
-        // `returned ≥` the other four at quiescence (each of their steps
-        // also adds one to `returned`); while the owner runs, a reading may
-        // see one of a pair of stores without the other, so saturate rather
-        // than wrap to a huge figure.
-        let accepted = p
-            .returned
-            .load(Relaxed)
-            .saturating_sub(too_small)
-            .saturating_sub(too_large)
-            .saturating_sub(full)
-            .saturating_sub(taken_out);
-        CacheReading {
-            counts: Counts {
-                gets: p.gets.load(Relaxed),
-                misses: p.misses.load(Relaxed),
-                accepted,
-                too_small,
-                too_large,
-                full,
-                taken_out,
-                moved_in: p.moved_in.load(Relaxed),
-                moved_out: p.moved_out.load(Relaxed),
-                try_empty: p.try_empty.load(Relaxed),
-            },
-            places: p.places.load(Relaxed),
-            peak: p.peak.load(Relaxed),
-        }
+        self.public.read()
     }
 
     /// Restarts this cache's peak at `peak` (`reset_stats`, any thread).
-    /// Racing the owner's own peak store, one of the two wins: exact when
-    /// the reset is made at quiescence, as documented.
     pub(crate) fn reset_peak(&self, peak: usize) {
-        // Relaxed: statistics only.
-        self.public.peak.store(peak, Relaxed);
+        self.public.reset_peak(peak);
     }
-}
-
-/// Resets baseline of one kind (see `TlsPool::reset_stats`).
-#[derive(Default)]
-pub(crate) struct Baseline {
-    pub(crate) hits: AtomicUsize,
-    pub(crate) misses: AtomicUsize,
-    pub(crate) accepted: AtomicUsize,
-    pub(crate) too_small: AtomicUsize,
-    pub(crate) too_large: AtomicUsize,
-    pub(crate) full: AtomicUsize,
-    pub(crate) taken_out: AtomicUsize,
-    pub(crate) try_empty: AtomicUsize,
-    /// 1 until the first reset: whether `fresh_allocations` still counts the
-    /// pre-allocation.
-    pub(crate) reset: AtomicUsize,
 }
 
 /// The shared part of one kind.
@@ -314,6 +155,9 @@ pub struct Front<K: BufferKind> {
     per_thread: usize,
     /// Buffers and places moved per exchange (`⌈per_thread / 2⌉`).
     batch: usize,
+    /// The most free places a cache keeps between its owner's calls, and
+    /// the most a claim takes from `room`: `⌈batch / 2⌉` (invariant 5).
+    spare: usize,
     pub(crate) base: Baseline,
 }
 
@@ -336,7 +180,8 @@ impl<K: BufferKind> Front<K> {
             count,
             per_thread,
             batch,
-            base: Baseline::default(),
+            spare: batch.div_ceil(2),
+            base: Baseline::new(count),
         }
     }
 
@@ -374,17 +219,16 @@ impl<K: BufferKind> Front<K> {
     }
 
     /// Sets the cache's places (and `low`, invariant 7) and publishes them.
-    fn set_places(&self, l: &mut Local<K::Buffer>, public: &Published, places: usize) {
+    fn set_places(&self, l: &mut Local<K::Buffer>, public: &CacheTotals, places: usize) {
         l.places = places;
-        l.low = places.saturating_sub(self.batch);
-        // Relaxed: statistics only; the owner is the only writer.
-        public.places.store(places, Relaxed);
+        l.low = places.saturating_sub(self.spare);
+        public.note_places(places);
     }
 
     /// A cleared buffer for the owner of `cache`.
     ///
     /// The hot path is one compare (`items.len() ≤ low`: empty, or the pop
-    /// would leave more than `batch` free places), a pop from the owner's
+    /// would leave more than `spare` free places), a pop from the owner's
     /// `items`, a clear, one owner store of the `gets` total and a compare
     /// of `gets − returned` (this cache's `in_use`) with the cache's peak.
     /// The cold path (`get_cold`) leaves a buffer in `items` rather than
@@ -427,7 +271,7 @@ impl<K: BufferKind> Front<K> {
         unsafe {
             cache.with_local(|l| {
                 if l.items.len() <= l.low && !self.get_cold::<false, L>(l, public, loose) {
-                    bump!(public, try_empty);
+                    public.note_try_empty();
                     return None;
                 }
                 Some(hand_out::<K>(l, public))
@@ -436,15 +280,16 @@ impl<K: BufferKind> Front<K> {
     }
 
     /// Readies the cache for `get`'s pop: refills it if empty, and gives
-    /// free places above `batch` back to `room` (invariant 5). Returns
-    /// whether a buffer is there to pop: always with `ALLOCATE` (a miss
-    /// makes one), else only if a refill found one.
+    /// its free places back to `room` if the pop would leave more than
+    /// `spare` (invariant 5). Returns whether a buffer is there to pop:
+    /// always with `ALLOCATE` (a miss makes one), else only if a refill
+    /// found one.
     #[cold]
     #[inline(never)]
     fn get_cold<const ALLOCATE: bool, L: FreeList<K::Buffer>>(
         &self,
         l: &mut Local<K::Buffer>,
-        public: &Published,
+        public: &CacheTotals,
         loose: &L,
     ) -> bool {
         if l.items.is_empty() && !self.refill_or_miss::<ALLOCATE, L>(l, public, loose) {
@@ -454,8 +299,17 @@ impl<K: BufferKind> Front<K> {
         // holds no place, so then it is all of `places`).
         let left = l.items.len() - 1;
         let free = l.places.saturating_sub(left);
-        if free > self.batch && !is_active(HOARD_PLACES) {
-            let give = free - self.batch / 2;
+        // The mutant keeps the old rule: past `batch`, down to `batch / 2`.
+        let (keep, left_free) = if is_active(HALF_GIVE_BACK) {
+            (self.batch, self.batch / 2)
+        } else {
+            (self.spare, 0)
+        };
+        if free > keep && !is_active(HOARD_PLACES) {
+            // All of them: a thread that only gets pays this one RMW per
+            // `spare + 1` gets; one that gets and returns pays nothing while
+            // it holds at most `spare` buffers out at once.
+            let give = free - left_free;
             self.give_room(give);
             self.set_places(l, public, l.places - give);
         }
@@ -473,7 +327,7 @@ impl<K: BufferKind> Front<K> {
     fn refill_or_miss<const ALLOCATE: bool, L: FreeList<K::Buffer>>(
         &self,
         l: &mut Local<K::Buffer>,
-        public: &Published,
+        public: &CacheTotals,
         loose: &L,
     ) -> bool {
         debug_assert!(l.items.is_empty());
@@ -485,14 +339,14 @@ impl<K: BufferKind> Front<K> {
             self.set_places(l, public, 0);
         }
         if let Some(n) = self.depot.pop_batch(&mut l.items) {
-            bump!(public, moved_in, n);
+            public.note_moved_in(n);
             // The batch's places come with it; keep at most `per_thread`.
             self.add_places(l, public, n);
         } else if let Some(buffer) = loose.pop() {
             // Counted as moved in. A buffer taken alone leaves its place in
             // `room` (one RMW beside the list's own): a return of it through
             // any thread finds the place there (invariant 5).
-            bump!(public, moved_in);
+            public.note_moved_in(1);
             if is_active(HOARD_PLACES) {
                 self.add_places(l, public, 1);
             } else {
@@ -500,7 +354,7 @@ impl<K: BufferKind> Front<K> {
             }
             l.items.push(buffer);
         } else if ALLOCATE {
-            bump!(public, misses);
+            public.note_miss();
             // Within capacity: `items` is empty and holds `per_thread ≥ 1`.
             l.items.push(K::fresh(self.size));
         } else {
@@ -511,7 +365,7 @@ impl<K: BufferKind> Front<K> {
 
     /// Adds `n` places that came with refilled buffers, returning any above
     /// `per_thread` to `room`.
-    fn add_places(&self, l: &mut Local<K::Buffer>, public: &Published, n: usize) {
+    fn add_places(&self, l: &mut Local<K::Buffer>, public: &CacheTotals, n: usize) {
         let places = l.places + n;
         let extra = places.saturating_sub(self.per_thread);
         self.give_room(extra);
@@ -519,6 +373,13 @@ impl<K: BufferKind> Front<K> {
     }
 
     /// Offers `buffer` back through the owner of `cache`.
+    ///
+    /// The buffer never goes to an out-of-line call: `make_place` only
+    /// readies a free place, and the push is made here. A buffer passed by
+    /// value to a cold function is built in memory, and under `lto` with one
+    /// codegen unit LLVM hoisted that copy above the branch, so every return
+    /// stored the buffer to the stack and reloaded it (a store-forwarding
+    /// stall per return).
     ///
     /// # Safety
     /// The calling thread owns `cache` (see [`KindCache::with_local`]).
@@ -530,39 +391,42 @@ impl<K: BufferKind> Front<K> {
         buffer: K::Buffer,
     ) -> ReturnOutcome {
         let size = K::size_of(&buffer);
+        let public = &cache.public;
+        if size < self.accept_min {
+            public.note_too_small();
+            return ReturnOutcome::TooSmall;
+        }
+        if size > self.accept_max {
+            public.note_too_large();
+            return ReturnOutcome::TooLarge;
+        }
         // SAFETY: forwarded from the caller.
         unsafe {
             cache.with_local(|l| {
-                let public = &cache.public;
-                if size < self.accept_min {
-                    reject(public, &public.too_small);
-                    ReturnOutcome::TooSmall
-                } else if size > self.accept_max {
-                    reject(public, &public.too_large);
-                    ReturnOutcome::TooLarge
-                } else if l.items.len() < l.places {
-                    push_within_capacity(&mut l.items, buffer);
-                    bump!(public, returned);
-                    ReturnOutcome::Accepted
-                } else {
-                    self.return_needing_place(l, public, loose, buffer)
+                if l.items.len() >= l.places && !self.make_place(l, public, loose) {
+                    public.note_full();
+                    // `buffer` is dropped here: freed, not leaked.
+                    return ReturnOutcome::PoolFull;
                 }
+                push_within_capacity(&mut l.items, buffer);
+                public.note_accepted();
+                ReturnOutcome::Accepted
             })
         }
     }
 
-    /// A return into a cache with no free place: first the bottom batch to
-    /// the depot if the cache holds one (invariant 6), then up to a batch of
-    /// places from `room`; none left there means the pool is full.
+    /// Readies a free place in a cache that has none, for a return: first
+    /// the bottom batch to the depot if the cache holds one (invariant 6),
+    /// then up to `spare` places from `room`. False if `room` had none: the
+    /// pool is full.
     #[cold]
     #[inline(never)]
-    fn return_needing_place<L: FreeList<K::Buffer>>(
+    fn make_place<L: FreeList<K::Buffer>>(
         &self,
         l: &mut Local<K::Buffer>,
-        public: &Published,
+        public: &CacheTotals,
         loose: &L,
-        buffer: K::Buffer,
-    ) -> ReturnOutcome {
+    ) -> bool {
         let batch = self.batch;
         // The mutant keeps the old rule: move a batch out only when full.
         let threshold = if is_active(HOARD_ITEMS) {
@@ -579,15 +443,15 @@ impl<K: BufferKind> Front<K> {
                     push_loose(loose, b);
                 }
             }
-            bump!(public, moved_out, batch);
+            public.note_moved_out(batch);
             self.set_places(l, public, l.places - batch);
         }
         // Claim sizes double while returns come with no get between them
-        // (a thread that only returns), from one (invariant 8).
-        // Relaxed: the owner's own total.
-        let gets = public.gets.load(Relaxed);
+        // (a thread that only returns), from one up to `spare`, the most
+        // free places a cache may keep (invariants 5 and 8).
+        let gets = public.gets();
         l.claim = if gets == l.gets_at_claim {
-            (l.claim * 2).clamp(1, batch)
+            (l.claim * 2).clamp(1, self.spare)
         } else {
             1
         };
@@ -601,14 +465,10 @@ impl<K: BufferKind> Front<K> {
             .min(self.per_thread - l.places);
         let got = self.take_room(want);
         if got == 0 {
-            reject(public, &public.full);
-            // `buffer` is dropped here: freed, not leaked.
-            return ReturnOutcome::PoolFull;
+            return false;
         }
         self.set_places(l, public, l.places + got);
-        push_within_capacity(&mut l.items, buffer);
-        bump!(public, returned);
-        ReturnOutcome::Accepted
+        true
     }
 
     /// A guard's buffer left the pool for good.
@@ -619,7 +479,7 @@ impl<K: BufferKind> Front<K> {
         // SAFETY: forwarded from the caller.
         unsafe {
             cache.with_local(|_| {
-                reject(&cache.public, &cache.public.taken_out);
+                cache.public.note_taken_out();
             })
         }
     }
@@ -662,7 +522,7 @@ impl<K: BufferKind> Front<K> {
                 for b in l.items.drain(..) {
                     push_loose(loose, b);
                 }
-                bump!(public, moved_out, n);
+                public.note_moved_out(n);
                 self.give_room(l.places - n);
                 self.set_places(l, public, 0);
             })
@@ -689,42 +549,19 @@ impl<K: BufferKind> Front<K> {
 /// Pops the top buffer of a cache that holds one, clears it and counts the
 /// get (the hot path's tail, shared by `get` and `try_get`).
 #[inline(always)]
-fn hand_out<K: BufferKind>(l: &mut Local<K::Buffer>, public: &Published) -> K::Buffer {
+fn hand_out<K: BufferKind>(l: &mut Local<K::Buffer>, public: &CacheTotals) -> K::Buffer {
     let Some(mut buffer) = l.items.pop() else {
         unreachable!("get_cold leaves a buffer in the cache")
     };
     K::reset(&mut buffer);
-    let gets = bump!(public, gets);
-    // Relaxed: statistics only; the owner is the only writer.
-    let in_use = gets.wrapping_sub(public.returned.load(Relaxed)) as isize;
-    // Relaxed: statistics only (`reset_peak` may store it too).
-    if in_use > public.peak.load(Relaxed) as isize {
-        note_peak(in_use, public);
-    }
+    public.note_get();
     buffer
-}
-
-/// A new high-water mark of this cache's `in_use` (positive here).
-#[cold]
-#[inline(never)]
-fn note_peak(in_use: isize, public: &Published) {
-    // Relaxed: statistics only.
-    public.peak.store(in_use as usize, Relaxed);
-}
-
-/// Counts a return that the cache did not keep (or a take-out) in `total`
-/// and in `returned`. Owner only, like [`add`].
-#[cold]
-#[inline(never)]
-fn reject(public: &Published, total: &AtomicUsize) {
-    add(total, 1);
-    add(&public.returned, 1);
 }
 
 /// Pushes onto a cache's `items` without `Vec::push`'s capacity check.
 ///
 /// The caller has checked `items.len() < places` (`give_back`), or made it
-/// so (`return_needing_place`: a place grant), and
+/// so (`make_place`: a place grant), and
 /// `places ≤ items.capacity()` (invariant 4).
 #[inline(always)]
 fn push_within_capacity<T>(items: &mut Vec<T>, value: T) {

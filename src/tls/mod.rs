@@ -18,22 +18,22 @@
 //! A get pops the thread's cache. An empty cache gives its free places back
 //! to `room`, then takes a whole magazine from the depot, else one buffer
 //! from the loose list (whose place goes straight to `room`), else
-//! allocates (a miss). A get that would leave more than `batch` free places
-//! in the cache gives most of them back. A return pushes into the cache if
-//! it has a free place; else it first moves its bottom batch to the depot
-//! if it holds one, then claims places from `room` — one, doubling up to a
-//! batch while the thread only returns — and none left means the pool is
-//! full.
+//! allocates (a miss). A get that would leave more than `spare = ⌈batch /
+//! 2⌉` free places in the cache gives them all back. A return pushes into
+//! the cache if it has a free place; else it first moves its bottom batch
+//! to the depot if it holds one, then claims places from `room` — one,
+//! doubling up to `spare` while the thread only returns — and none left
+//! means the pool is full.
 //!
 //! # Contract: no spurious misses or refusals, within a stated slack
-//! Per kind, with `batch = ⌈per_thread / 2⌉`:
+//! Per kind, with `batch = ⌈per_thread / 2⌉` and `spare = ⌈batch / 2⌉`:
 //!
 //! * **Bound** (exact): at most `count` buffers are pooled, in the shared
 //!   lists and all caches together, at every instant.
 //! * **Returns**: a return is refused ([`ReturnOutcome::PoolFull`]) only
 //!   when the shared room is empty and the returning thread's cache has no
-//!   free place, i.e. when at least `count − batch × (other threads holding
-//!   a cache)` buffers are pooled: each other cache holds at most `batch`
+//!   free place, i.e. when at least `count − spare × (other threads holding
+//!   a cache)` buffers are pooled: each other cache holds at most `spare`
 //!   free places between its owner's calls (a thread whose cache ran empty
 //!   holds none).
 //! * **Gets**: a get misses only when its own cache, the depot and the
@@ -42,16 +42,19 @@
 //!   returns, at most `per_thread` in one that also gets (its own gets
 //!   drain it). A thread's first gets take one buffer each, so threads that
 //!   each use one buffer take one each.
-//! * **Cost**: a thread that holds at most `batch` buffers at a time gets
+//! * **Cost**: a thread that holds at most `spare` buffers at a time gets
 //!   and returns with no atomic read-modify-write. A thread that only gets
 //!   or only returns (a hand-off) pays a few atomics per batch: a depot
-//!   pop or push and one `room` update.
+//!   pop or push and two `room` updates.
 //! * With one thread every outcome (hit, miss, accepted, pool full, and
 //!   which buffer comes back) is the plain pool's.
 //!
-//! In a hand-off (one thread gets, another returns), the two caches hold at
-//! most a batch each, so with `count ≥ in flight + 2 × batch` every get
-//! hits and no return is refused once the first batch has gone round
+//! In a hand-off (one thread only gets, another only returns), a refused
+//! return finds every free place in the getter's cache, at most `spare`;
+//! its buffer is dropped, which leaves one more place free for good. So
+//! with `count > in flight + batch + spare` no get ever misses and **at
+//! most `spare` returns are refused in the whole run**, all while warming
+//! up; after them every get hits and every return is accepted
 //! (`tests/tls_threads.rs` measures it; `proofs/spin/tls.pml` checks the
 //! rules in every interleaving of a small configuration).
 //!
@@ -264,11 +267,15 @@ mod mutants {
     /// A cache that only receives returns keeps up to `per_thread` buffers
     /// before moving a batch to the depot (the old rule).
     pub const HOARD_ITEMS: &str = "tls.hoard_items";
+
+    /// A get gives free places back only past `batch`, down to `batch / 2`
+    /// (the rule before `spare`).
+    pub const HALF_GIVE_BACK: &str = "tls.half_give_back";
 }
 #[cfg(any(loom, shuttle))]
-pub use mutants::{HOARD_ITEMS, HOARD_PLACES};
+pub use mutants::{HALF_GIVE_BACK, HOARD_ITEMS, HOARD_PLACES};
 #[cfg(not(any(loom, shuttle)))]
-use mutants::{HOARD_ITEMS, HOARD_PLACES};
+use mutants::{HALF_GIVE_BACK, HOARD_ITEMS, HOARD_PLACES};
 
 /// A depot that cannot be built, as the config error it stands for.
 fn depot_error<Kind>(e: CapacityError) -> TlsConfigError<Kind> {

@@ -9,11 +9,13 @@
 //! the sealed traits' signatures name them) but in a private module: no
 //! path outside `tls` reaches them.
 
-use crate::pool::{BufferKind, KindStats, ReturnOutcome};
+use crate::counters::cache::Counts;
+use crate::counters::non_negative;
+use crate::pool::{BufferKind, ReturnOutcome};
 use crate::stack::{CapacityError, FreeList};
-use crate::sync::{Arc, AtomicBool, AtomicUsize, Ordering::Relaxed};
+use crate::sync::{Arc, AtomicBool, Ordering::Relaxed};
 
-use super::cache::{Counts, Front, KindCache};
+use super::cache::{Front, KindCache};
 use super::depot::Depot;
 use super::local::{self, Registration, SlotPtr};
 use super::registry::{Registry, Slot, SlotCaches};
@@ -309,15 +311,6 @@ impl<S: Kinds> Core<S> {
     {
         let front = self.kinds().front();
         let (raw, cached, places, peak) = self.totals::<K>();
-        let base = &front.base;
-        // Relaxed (every baseline load): statistics only.
-        let since = |now: usize, at: &AtomicUsize| non_negative(now.wrapping_sub(at.load(Relaxed)));
-        let misses = since(raw.misses, &base.misses);
-        let prealloc = if base.reset.load(Relaxed) == 0 {
-            front.count
-        } else {
-            0
-        };
         let in_use = non_negative(raw.in_use());
         // One slot: every call went through one cache, whose high-water mark
         // is the pool's. Several: the sum of the caches' marks bounds the
@@ -328,28 +321,22 @@ impl<S: Kinds> Core<S> {
         let peak_in_use = if peak_in_use_exact {
             peak.max(in_use)
         } else {
-            peak.min(front.count.saturating_add(raw.misses)).max(in_use)
+            peak.min(front.count.saturating_add(raw.totals.misses))
+                .max(in_use)
         };
+        let pooled = non_negative(
+            front
+                .count
+                .wrapping_add(raw.totals.accepted)
+                .wrapping_sub(raw.totals.hits),
+        );
         TlsKindStats {
-            pool: KindStats {
-                hits: since(raw.hits(), &base.hits),
-                misses,
-                fresh_allocations: prealloc.saturating_add(misses),
-                returns_accepted: since(raw.accepted, &base.accepted),
-                rejected_too_small: since(raw.too_small, &base.too_small),
-                rejected_too_large: since(raw.too_large, &base.too_large),
-                rejected_pool_full: since(raw.full, &base.full),
-                taken_out: since(raw.taken_out, &base.taken_out),
-                pooled: non_negative(
-                    front
-                        .count
-                        .wrapping_add(raw.accepted)
-                        .wrapping_sub(raw.hits()),
-                ),
+            pool: front.base.since(&raw.totals).kind_stats(
+                front.base.preallocated(),
+                pooled,
                 in_use,
                 peak_in_use,
-                try_get_empty: since(raw.try_empty, &base.try_empty),
-            },
+            ),
             peak_in_use_exact,
             cached: non_negative(cached),
             reserved: non_negative(places.wrapping_sub(cached)),
@@ -361,27 +348,12 @@ impl<S: Kinds> Core<S> {
         S: Serves<K>,
     {
         let (raw, ..) = self.totals::<K>();
-        let base = &self.kinds().front().base;
-        // Relaxed (all): statistics only.
-        base.hits.store(raw.hits(), Relaxed);
-        base.misses.store(raw.misses, Relaxed);
-        base.accepted.store(raw.accepted, Relaxed);
-        base.too_small.store(raw.too_small, Relaxed);
-        base.too_large.store(raw.too_large, Relaxed);
-        base.full.store(raw.full, Relaxed);
-        base.taken_out.store(raw.taken_out, Relaxed);
-        base.try_empty.store(raw.try_empty, Relaxed);
-        base.reset.store(1, Relaxed);
+        self.kinds().front().base.record(&raw.totals);
         for slot in self.inner.registry.iter() {
             let cache = S::cache(&slot.caches);
             cache.reset_peak(non_negative(cache.read().counts.in_use()));
         }
     }
-}
-
-/// Clamps a wrapping difference that should be non-negative to `0..`.
-fn non_negative(value: usize) -> usize {
-    if (value as isize) < 0 { 0 } else { value }
 }
 
 impl<S: Kinds> Drop for Core<S> {

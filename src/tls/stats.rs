@@ -24,8 +24,8 @@ pub struct TlsKindStats {
     /// Pooled buffers sitting in thread caches now.
     pub cached: usize,
     /// Free places reserved by thread caches: returns the pool could take
-    /// but only through those threads. At most `batch` per thread between
-    /// its calls.
+    /// but only through those threads. At most `⌈batch / 2⌉` per thread
+    /// between its calls.
     pub reserved: usize,
 }
 

@@ -15,10 +15,15 @@
 //!
 //! The steps run here; what their output means is decided in `checkers/`,
 //! one pure function per checker; `report.rs` renders the table.
+//!
+//! Two more commands: `cargo xtask vendor` (`vendor.rs`) and `cargo xtask
+//! mutants`, mutation testing with cargo-mutants (`mutants.rs`).
 
 mod checkers;
 mod commands;
 mod json;
+mod mutants;
+mod mutants_report;
 mod opts;
 mod parse;
 mod partial;
@@ -27,10 +32,12 @@ mod prune;
 mod report;
 mod sanitizer_steps;
 mod share;
+mod spin_share;
 mod steps;
 mod table;
 mod vendor;
 mod vendor_check;
+mod vendor_table;
 #[cfg(test)]
 mod workflow_check;
 
@@ -53,8 +60,24 @@ fn main() -> ExitCode {
         }
         Ok(Parsed::Verify(o)) => o,
         Ok(Parsed::Vendor(r)) => return vendor_from_root(r),
-        Err(e) if args.first().is_some_and(|a| a == "vendor") => {
-            eprintln!("xtask: {e}\n\n{}", vendor::USAGE);
+        Ok(Parsed::Mutants(r)) => {
+            let Some(root) = repo_root() else {
+                eprintln!("xtask: cannot find the repository root (a Cargo.toml with [workspace])");
+                return ExitCode::from(2);
+            };
+            return mutants::run(&r, &root);
+        }
+        Err(e)
+            if args
+                .first()
+                .is_some_and(|a| a == "vendor" || a == "mutants") =>
+        {
+            let usage = if args[0] == "vendor" {
+                vendor::USAGE
+            } else {
+                mutants::USAGE
+            };
+            eprintln!("xtask: {e}\n\n{usage}");
             return ExitCode::from(2);
         }
         Err(e) => {
@@ -212,9 +235,7 @@ fn verify(opts: Opts, root: &Path) -> ExitCode {
         }
     }
     jobs.extend(run.linearizability_job());
-    if run.mine("proofs/run (SPIN)") {
-        jobs.push(run.spin_job());
-    }
+    jobs.extend(run.spin_job());
     run.run_jobs(jobs);
     if run.mine("ASan stress") {
         sanitizer_steps::asan(&mut run);
@@ -395,13 +416,24 @@ impl Run {
         Some((spec, Job::Linearizability(replay)))
     }
 
-    /// The `proofs/run` job.
-    fn spin_job(&self) -> (Spec, Job) {
+    /// The `proofs/run` job over this shard's configurations, if it has any.
+    fn spin_job(&mut self) -> Option<(Spec, Job)> {
+        let all = match spin_share::configurations() {
+            Ok(all) => all,
+            Err(e) => {
+                self.found.problems.push(e);
+                return None;
+            }
+        };
+        let only = spin_share::only_filter(&all, |c| self.mine(&spin_share::unit(c)))?;
         let json = Path::new(OUT).join("spin.json");
         let _ = std::fs::remove_file(&json);
         let mut c = Command::new("proofs/run");
         if self.opts.deep {
             c.arg("--deep");
+        }
+        if let Some(re) = only {
+            c.arg("--only").arg(re);
         }
         c.arg("--json").arg(&json);
         let spec = Spec {
@@ -409,7 +441,7 @@ impl Run {
             cmd: c,
             limit: self.limit(1200),
         };
-        (spec, Job::Spin(json))
+        Some((spec, Job::Spin(json)))
     }
 
     /// Runs the jobs `--jobs` at a time, in the order given, then reads them.

@@ -9,6 +9,7 @@ usage: cargo xtask verify [--deep] [--jobs N] [--skip FILTER] [--proptest-cases 
                           [--only NAME]
        cargo xtask verify --merge DIR
        cargo xtask vendor ALGORITHM DEST | --check DEST   (see `vendor --help`)
+       cargo xtask mutants [--shard K/N] [--timeout S] [--file GLOB]  (`mutants --help`)
 
   --deep               the model tiers at their deep bounds (models/tier
                        --deep: loom LOOM_MAX_PREEMPTIONS=3, the two-popper
@@ -97,6 +98,8 @@ pub enum Parsed {
     Verify(Opts),
     /// `vendor …`.
     Vendor(crate::vendor::Request),
+    /// `mutants …`.
+    Mutants(crate::mutants::Request),
 }
 
 /// Parses the arguments after the program name; `Err` is the message.
@@ -105,6 +108,7 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
     match it.next().map(String::as_str) {
         Some("verify") => {}
         Some("vendor") => return crate::vendor::parse(&args[1..]).map(Parsed::Vendor),
+        Some("mutants") => return crate::mutants::parse(&args[1..]).map(Parsed::Mutants),
         Some("-h" | "--help" | "help") | None => return Ok(Parsed::Help),
         Some(other) => return Err(format!("unknown command {other:?}")),
     }
@@ -147,7 +151,7 @@ pub fn selected(only: &[String], name: &str) -> bool {
 }
 
 /// `K/N` with 1 ≤ K ≤ N.
-fn shard(v: &str) -> Result<(usize, usize), String> {
+pub fn shard(v: &str) -> Result<(usize, usize), String> {
     let parsed = v
         .split_once('/')
         .and_then(|(k, n)| Some((k.parse().ok()?, n.parse().ok()?)));

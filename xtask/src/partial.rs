@@ -1,6 +1,6 @@
 //! Sharding: `--shard K/N` runs the units of work (the `cargo test` step,
-//! each model target, linearizability, SPIN, each sanitizer) whose stable
-//! name hashes to K, and writes what its checkers found, unfinished, to
+//! each model target, linearizability, each SPIN configuration, each
+//! sanitizer) whose stable name hashes to K, and writes what its checkers found, unfinished, to
 //! `target/verify/partial-K-of-N.json`; `--merge DIR` adds the partial
 //! reports up and finishes the table as one unsharded run would.
 
@@ -237,15 +237,6 @@ mod tests {
                 "linearizability".into(),
                 linearizability::check(&ok("linearizability.specimen.log"), "r"),
             ),
-            (
-                "proofs/run (SPIN)".into(),
-                spin::check(
-                    &ok("spin.ok.log"),
-                    Ok(text("spin.ok.json")),
-                    "s.json",
-                    false,
-                ),
-            ),
             ("ASan stress".into(), {
                 let mut f = sanitizers::safe_variants(&ok("asan-safe.ok.log"), Checker::Asan);
                 f.merge(sanitizers::uaf(Some(&ok("asan-uaf.found.log")), &[], 1, 60, "l", "r").0);
@@ -256,6 +247,18 @@ mod tests {
                 sanitizers::tsan(&ok("tsan.ok.log"), "r"),
             ),
         ];
+        // One unit per SPIN configuration, as if each ran alone.
+        let Ok(Json::Arr(configs)) = Json::parse(&text("spin.ok.json")) else {
+            panic!("spin.ok.json is an array")
+        };
+        for cfg in configs {
+            let name = crate::spin_share::unit(cfg.get("name").str());
+            let one = Json::Arr(vec![cfg]).write();
+            units.push((
+                name,
+                spin::check(&ok("spin.ok.log"), Ok(one), "s.json", false),
+            ));
+        }
         for t in ["stacks", "ring", "pool", "tls", "mutants"] {
             let target = format!("loom_{t}");
             let f = models::check(
@@ -304,6 +307,20 @@ mod tests {
             from_json(&Json::parse(&to_json(&p).write()).unwrap()),
             Ok(p)
         );
+    }
+
+    #[test]
+    fn spin_configurations_merged_equal_one_proofs_run() {
+        let mut each = Findings::default();
+        for (name, f) in units() {
+            if name.contains("SPIN") {
+                each.merge(f);
+            }
+        }
+        let ok = outcome("spin.ok.log", Some(0), false);
+        let one = spin::check(&ok, Ok(text("spin.ok.json")), "s.json", false);
+        assert_eq!(table_markdown(&each.table), table_markdown(&one.table));
+        assert_eq!(each.table.counts(), one.table.counts());
     }
 
     #[test]

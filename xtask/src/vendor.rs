@@ -18,137 +18,13 @@ use std::process::{Command, ExitCode};
 
 use crate::prune::prune;
 use crate::vendor_check::{Entry, MANIFEST, check, manifest_text, sha256};
-
-/// How a file reaches the vendored crate.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum How {
-    /// Byte for byte.
-    Verbatim,
-    /// With the other algorithms' items removed.
-    Pruned,
-}
-use How::{Pruned, Verbatim};
-
-/// One vendorable algorithm.
-struct Algorithm {
-    /// The algorithm key.
-    key: &'static str,
-    /// Files (upstream paths, kept in the vendored crate) besides [`COMMON`].
-    files: &'static [(&'static str, How)],
-    /// The model targets (`models/NAME.rs`) that cover it.
-    models: &'static [&'static str],
-    /// Identifiers naming what it does not vendor: pruned items name one.
-    foreign: &'static [&'static str],
-    /// Its dependencies: (Cargo.toml section, crate name), lines copied
-    /// from the upstream Cargo.toml.
-    deps: &'static [(&'static str, &'static str)],
-    /// (crate, feature) a dependency needs under `--cfg crossbeam_loom`
-    /// (upstream, crossbeam-epoch's `loom` feature turns these on).
-    loom_features: &'static [(&'static str, &'static str)],
-}
-
-/// What every vendored crate holds: the crate root, the shim's switch and
-/// back ends, the models' support and `models/tier`.
-const COMMON: &[(&str, How)] = &[
-    ("src/lib.rs", Pruned),
-    ("src/sync/mod.rs", Pruned),
-    ("src/sync/std.rs", Verbatim),
-    ("src/sync/loom.rs", Verbatim),
-    ("src/sync/shuttle.rs", Verbatim),
-    ("src/sync/model.rs", Verbatim),
-    ("src/sync/cell.rs", Verbatim),
-    ("src/sync/mutation.rs", Verbatim),
-    ("models/support.rs", Verbatim),
-    ("models/scenarios/backend.rs", Verbatim),
-    ("models/tier", Verbatim),
-];
-
-/// The items of the crate root every algorithm leaves out: the README's
-/// doctests, the seed-compatibility layer and the SIMD crates' re-exports
-/// (for users of the whole crate).
-const ROOT_ONLY: &[&str] = &["ReadmeDoctests", "compat", "simd_aligned", "wide"];
-
-const MODEL_DEPS: &[(&str, &str)] = &[
-    ("target.'cfg(loom)'.dependencies", "loom"),
-    ("target.'cfg(shuttle)'.dependencies", "shuttle"),
-];
-
-/// The one table of what each algorithm vendors.
-const ALGORITHMS: &[Algorithm] = &[
-    Algorithm {
-        key: "tagged",
-        files: &[
-            ("src/stack/mod.rs", Pruned),
-            ("src/stack/tagged.rs", Verbatim),
-            ("src/stack/tagged_head.rs", Verbatim),
-            ("models/scenarios/stacks.rs", Pruned),
-            ("models/loom_stacks.rs", Pruned),
-            ("models/shuttle_stacks.rs", Pruned),
-        ],
-        models: &["loom_stacks", "shuttle_stacks"],
-        foreign: &[
-            "epoch",
-            "pointer_node",
-            "node",
-            "pool",
-            "ring",
-            "tls",
-            "EpochStack",
-            "PointerNodeStack",
-            "Popper",
-            "SeedSharedPop",
-            "USE_AFTER_FREE",
-            "BufferPool",
-            "RingPool",
-            "TlsPool",
-        ],
-        deps: &[("dependencies", "crossbeam-utils")],
-        loom_features: &[("crossbeam-utils", "loom")],
-    },
-    Algorithm {
-        key: "epoch",
-        files: &[
-            ("src/stack/mod.rs", Pruned),
-            ("src/stack/epoch.rs", Verbatim),
-            ("src/sync/epoch.rs", Verbatim),
-            ("src/sync/node.rs", Verbatim),
-            ("models/scenarios/stacks.rs", Pruned),
-            ("models/loom_stacks.rs", Pruned),
-            ("models/shuttle_stacks.rs", Pruned),
-        ],
-        models: &["loom_stacks", "shuttle_stacks"],
-        foreign: &[
-            "tagged",
-            "tagged_head",
-            "pointer_node",
-            "pool",
-            "ring",
-            "tls",
-            "TaggedStack",
-            "IndexStack",
-            "PointerNodeStack",
-            "Popper",
-            "SeedSharedPop",
-            "DEFAULT_TAG_BITS",
-            "INDEX_BITS",
-            "MAX_INDEXED",
-            "BufferPool",
-            "RingPool",
-            "TlsPool",
-        ],
-        deps: &[
-            ("dependencies", "crossbeam-utils"),
-            ("dependencies", "crossbeam-epoch"),
-            ("target.'cfg(loom)'.dependencies", "crossbeam-epoch"),
-        ],
-        // crossbeam-epoch's `loom` feature turns on crossbeam-utils' own.
-        loom_features: &[],
-    },
-];
+use crate::vendor_table::{
+    ALGORITHMS, Algorithm, MODEL_DEPS, Pruned, ROOT_ONLY, Verbatim, files_of,
+};
 
 /// `--help` for `vendor`.
 pub const USAGE: &str = "\
-usage: cargo xtask vendor ALGORITHM DEST    (ALGORITHM: tagged, epoch)
+usage: cargo xtask vendor ALGORITHM DEST    (ALGORITHM: tagged, epoch, ring, pool, tls)
        cargo xtask vendor --check DEST
 
   Writes ALGORITHM's files, the part of the shim they need, its scenarios
@@ -314,7 +190,7 @@ fn cargo_toml(
          [lints.rust]\n\
          unused_imports = \"allow\"\n\
          dead_code = \"allow\"\n\
-         unexpected_cfgs = { level = \"warn\", check-cfg = [\"cfg(loom)\", \"cfg(crossbeam_loom)\", \"cfg(shuttle)\"] }\n",
+         unexpected_cfgs = { level = \"warn\", check-cfg = [\"cfg(loom)\", \"cfg(crossbeam_loom)\", \"cfg(shuttle)\", \"cfg(tsan_mutant)\"] }\n",
     );
     for m in a.models {
         let _ = write!(s, "\n[[test]]\nname = \"{m}\"\npath = \"models/{m}.rs\"\n");
@@ -347,7 +223,8 @@ fn write(root: &Path, key: &str, dest: &Path) -> Result<ExitCode, String> {
         }
         std::fs::write(&to, bytes).map_err(|e| format!("{}: {e}", to.display()))
     };
-    for (path, how) in COMMON.iter().chain(a.files) {
+    for (path, how) in files_of(root, a)? {
+        let path = path.as_str();
         let bytes = std::fs::read(root.join(path)).map_err(|e| format!("{path}: {e}"))?;
         let out = match how {
             Verbatim => bytes.clone(),
@@ -355,7 +232,13 @@ fn write(root: &Path, key: &str, dest: &Path) -> Result<ExitCode, String> {
                 let text =
                     String::from_utf8(bytes.clone()).map_err(|_| format!("{path}: not UTF-8"))?;
                 let pruned = prune(&text, &foreign);
-                if *path == "src/lib.rs" {
+                if path == "src/lib.rs" && !pruned.contains(&format!("pub mod {};", a.module)) {
+                    return Err(format!(
+                        "src/lib.rs lost `pub mod {};` to pruning",
+                        a.module
+                    ));
+                }
+                if path == "src/lib.rs" {
                     root_docs(key, &version, &pruned).into_bytes()
                 } else {
                     pruned.into_bytes()
@@ -363,7 +246,7 @@ fn write(root: &Path, key: &str, dest: &Path) -> Result<ExitCode, String> {
             }
         };
         put(path, &out)?;
-        if *path == "models/tier" {
+        if path == "models/tier" {
             set_executable(&dest.join(path))?;
         }
         entries.push(Entry {
@@ -442,8 +325,8 @@ mod tests {
         // Run from the repository root by `cargo test -p xtask`'s cwd (xtask/).
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         for a in ALGORITHMS {
-            for (path, _) in COMMON.iter().chain(a.files) {
-                assert!(root.join(path).is_file(), "{}: {path} is gone", a.key);
+            for (path, _) in files_of(&root, a).unwrap() {
+                assert!(root.join(&path).is_file(), "{}: {path} is gone", a.key);
             }
             for m in a.models {
                 assert!(a.files.iter().any(|(p, _)| *p == format!("models/{m}.rs")));
@@ -452,6 +335,34 @@ mod tests {
             let toml = cargo_toml(a, &manifest, "v", "c").unwrap();
             assert!(toml.contains("name = \"verified_pools\""));
         }
+    }
+
+    #[test]
+    fn every_algorithm_but_the_seeds_pointer_stack_is_vendorable() {
+        // pointer_node is the seed's stack, kept as a pool variant and a
+        // negative model; it is not offered for copying.
+        let rows: Vec<&str> = crate::table::ROWS.iter().map(|(k, _)| *k).collect();
+        let mut keys = keys();
+        keys.sort();
+        let mut want: Vec<&str> = rows.into_iter().filter(|k| *k != "pointer_node").collect();
+        want.sort();
+        assert_eq!(keys, want);
+    }
+
+    #[test]
+    fn a_tree_brings_every_file_of_its_module() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let ring = ALGORITHMS.iter().find(|a| a.key == "ring").unwrap();
+        let files: Vec<String> = files_of(&root, ring)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.0)
+            .collect();
+        for e in std::fs::read_dir(root.join("src/ring")).unwrap().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            assert!(files.contains(&format!("src/ring/{name}")), "{name}");
+        }
+        assert!(files.contains(&"src/ring/mod.rs".to_string()));
     }
 
     #[test]
@@ -467,26 +378,29 @@ mod tests {
             assert!(text.contains("upstream = \"verified-pools "));
             let entries = parse_manifest(&text).unwrap();
             assert!(differences(&dir, &entries).is_empty());
-            for (path, how) in COMMON.iter().chain(a.files) {
-                let e = entries.iter().find(|e| e.path == *path).unwrap();
-                let up = sha256(&std::fs::read(root.join(path)).unwrap());
+            for (path, how) in files_of(&root, a).unwrap() {
+                let e = entries.iter().find(|e| e.path == path).unwrap();
+                let up = sha256(&std::fs::read(root.join(&path)).unwrap());
                 assert_eq!(e.upstream.as_deref(), Some(up.as_str()), "{path}");
-                if *how == Verbatim {
+                if how == Verbatim {
                     assert_eq!(e.sha256, up, "{path} is not byte-identical");
                 }
             }
-            // The crate root exports this algorithm and none of the others.
+            // The crate root exports this algorithm, and of the others
+            // exactly those whose files came along (the pool's stacks).
             let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
             let code: String = lib.lines().filter(|l| !l.starts_with("//")).collect();
-            assert!(code.contains("pub mod stack;"), "{}", a.key);
-            for other in [
-                "pub mod pool",
-                "pub mod ring",
-                "pub mod tls",
-                "ReadmeDoctests",
-            ] {
-                assert!(!code.contains(other), "{}: {other}", a.key);
+            assert!(
+                code.contains(&format!("pub mod {};", a.module)),
+                "{}",
+                a.key
+            );
+            for module in ["stack", "pool", "ring", "tls"] {
+                let here = dir.join("src").join(module).join("mod.rs").is_file();
+                let exported = code.contains(&format!("pub mod {module};"));
+                assert_eq!(exported, here, "{}: pub mod {module}", a.key);
             }
+            assert!(!code.contains("ReadmeDoctests"), "{}", a.key);
             assert!(write(&root, a.key, &dir).unwrap_err().contains("not empty"));
             let _ = std::fs::remove_dir_all(&dir);
         }

@@ -1,0 +1,370 @@
+//! `cargo xtask mutants`: semantic mutation testing of `src/` with
+//! cargo-mutants (configured by `.cargo/mutants.toml`). The std tests run
+//! first on every mutant; the mutants they miss are tested again under the
+//! loom tier (`models/tier loom`'s cfg, target directory and bounds, every
+//! `loom_*` model target but the ordering matrix `loom_mutants`). The
+//! result, one verdict per mutant, goes to `target/verify/mutants.md` and
+//! `mutants.json`, and as one line into `target/verify/report.md` if a
+//! `verify` run wrote one. Not part of `verify`: it takes hours unsharded.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use crate::mutants_report::{self as report, Run, Verdict};
+
+/// `--help` for `mutants`.
+pub const USAGE: &str = "\
+usage: cargo xtask mutants [--shard K/N] [--timeout SECS] [--loom-timeout SECS]
+                           [--file GLOB]... [--jobs N] [--no-loom]
+
+  Runs cargo-mutants (cargo install cargo-mutants) over src/ with the std
+  tests (`cargo test --tests`: no doctests, no examples), then the mutants
+  they missed again under the loom tier (models/tier loom's settings, the
+  loom_* model targets but loom_mutants). Writes target/verify/mutants.md
+  and mutants.json and a line in target/verify/report.md if it exists.
+  Exits 1 if a mutant is missed that DESIGN.md does not list as equivalent.
+
+  --shard K/N          share K of N (1 <= K <= N) of the mutants: cargo-mutants'
+                       --shard K-1/N, a fixed slice of its list
+  --timeout SECS       per-mutant time limit of the std tests (default 300)
+  --loom-timeout SECS  per-mutant time limit of the loom tier (default 1200)
+  --file GLOB          only mutants in files matching GLOB (repeatable)
+  --jobs N             mutants built and tested at a time (default 1)
+  --no-loom            stop after the std tests";
+
+/// What `mutants` was asked to do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    /// `--shard K/N`.
+    pub shard: Option<(usize, usize)>,
+    /// Seconds per mutant, std tests.
+    pub timeout: u64,
+    /// Seconds per mutant, loom tier.
+    pub loom_timeout: u64,
+    /// `--file` globs.
+    pub files: Vec<String>,
+    /// cargo-mutants' `--jobs`.
+    pub jobs: u64,
+    /// Re-test the std tests' misses under loom.
+    pub loom: bool,
+    /// `--help`.
+    pub help: bool,
+}
+
+/// Parses the arguments after `mutants`.
+pub fn parse(args: &[String]) -> Result<Request, String> {
+    let mut r = Request {
+        shard: None,
+        timeout: 300,
+        loom_timeout: 1200,
+        files: Vec::new(),
+        jobs: 1,
+        loom: true,
+        help: false,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = || it.next().ok_or(format!("{a} needs a value"));
+        let num = |v: &String| {
+            v.parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or(format!("{a} needs a positive number, not {v:?}"))
+        };
+        match a.as_str() {
+            "--shard" => r.shard = Some(crate::opts::shard(value()?)?),
+            "--timeout" => r.timeout = num(value()?)?,
+            "--loom-timeout" => r.loom_timeout = num(value()?)?,
+            "--file" => r.files.push(value()?.clone()),
+            "--jobs" | "-j" => r.jobs = num(value()?)?,
+            "--no-loom" => r.loom = false,
+            "-h" | "--help" => r.help = true,
+            other => return Err(format!("unknown option {other:?}")),
+        }
+    }
+    Ok(r)
+}
+
+/// Where cargo-mutants writes (`DIR/mutants.out`) for each stage.
+const OUT: &str = "target/mutants";
+
+/// The cargo-mutants command shared by both stages, writing into
+/// `OUT/stage`.
+fn cargo_mutants(root: &Path, stage: &str, timeout: u64, jobs: u64) -> Command {
+    let mut c = Command::new("cargo");
+    c.current_dir(root)
+        .args(["mutants", "--package", "verified-pools", "--output"])
+        .arg(root.join(OUT).join(stage))
+        .args(["--timeout", &timeout.to_string()])
+        .args(["--jobs", &jobs.to_string()])
+        .args(["--colors", "never"]);
+    c
+}
+
+/// The std stage: every mutant of the share, `cargo test --tests`; the std
+/// build's target directory (cargo-mutants builds in a copy of the tree,
+/// which would otherwise rebuild every dependency).
+fn std_stage(root: &Path, r: &Request) -> Command {
+    let mut c = cargo_mutants(root, "std", r.timeout, r.jobs);
+    c.arg("--cargo-arg=--tests")
+        .env("CARGO_TARGET_DIR", root.join("target"))
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    if let Some((k, n)) = r.shard {
+        // cargo-mutants counts shards from 0; `verify --shard` and this
+        // command from 1.
+        c.arg("--shard").arg(format!("{}/{n}", k - 1));
+    }
+    for f in &r.files {
+        c.arg("--file").arg(f);
+    }
+    c
+}
+
+/// The loom stage: exactly `names`, built and run as `models/tier loom`
+/// builds its targets (the settings are read from `models/tier --env`, so
+/// the two never disagree). No baseline: the unmutated loom tier is
+/// `verify`'s loom column, and a baseline here would cost a whole loom run.
+fn loom_stage(root: &Path, r: &Request, names: &[String], targets: &[String]) -> Command {
+    let mut c = cargo_mutants(root, "loom", r.loom_timeout, r.jobs);
+    c.args(["--baseline", "skip", "--profile", "release"])
+        .arg("--re")
+        .arg(exact_names_re(names));
+    for t in targets {
+        c.arg(format!("--cargo-arg=--test={t}"));
+    }
+    for (k, v) in tier_env(root, "loom") {
+        let v = if k == "CARGO_TARGET_DIR" {
+            root.join(v).display().to_string()
+        } else {
+            v
+        };
+        c.env(k, v);
+    }
+    c.env_remove("CARGO_ENCODED_RUSTFLAGS");
+    c
+}
+
+/// `KEY=VALUE` lines of `models/tier --env TIER`.
+fn tier_env(root: &Path, tier: &str) -> Vec<(String, String)> {
+    Command::new(root.join("models/tier"))
+        .args(["--env", tier])
+        .output()
+        .map(|o| parse_env(&String::from_utf8_lossy(&o.stdout)))
+        .unwrap_or_default()
+}
+
+/// `KEY=VALUE` lines.
+fn parse_env(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+        .collect()
+}
+
+/// A regex matching exactly these mutant names (cargo-mutants' `--re`
+/// matches the names `--list` prints, `FILE:LINE:COL: …`).
+pub fn exact_names_re(names: &[String]) -> String {
+    let escaped: Vec<String> = names
+        .iter()
+        .map(|n| {
+            n.chars()
+                .flat_map(|c| {
+                    let meta = "\\.+*?()|[]{}^$#&-~".contains(c);
+                    meta.then_some('\\').into_iter().chain([c])
+                })
+                .collect()
+        })
+        .collect();
+    format!("^({})$", escaped.join("|"))
+}
+
+/// The loom model targets the loom stage runs: every `loom_*` target of
+/// Cargo.toml but the ordering matrix, whose every run weakens orderings.
+pub fn loom_targets(manifest: &str) -> Vec<String> {
+    crate::parse::test_targets(manifest)
+        .into_iter()
+        .filter(|t| t.starts_with("loom_") && t != "loom_mutants")
+        .collect()
+}
+
+/// Runs a stage; `Err` unless cargo-mutants finished (exit 0: all caught;
+/// 2: some missed; 3: some timed out).
+fn run_stage(name: &str, mut c: Command, root: &Path) -> Result<Run, String> {
+    println!("==> mutants, {name}: {c:?}");
+    let dir = root.join(OUT).join(name);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let status = c
+        .status()
+        .map_err(|e| format!("cannot run cargo mutants: {e} (cargo install cargo-mutants)"))?;
+    let path = root.join(OUT).join(name).join("mutants.out/outcomes.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()));
+    match status.code() {
+        Some(0 | 2 | 3) => report::parse_outcomes(&text?),
+        Some(4) => Err(format!(
+            "{name}: the tests fail on the unmutated tree (cargo-mutants exit 4)"
+        )),
+        _ => Err(format!("{name}: cargo mutants {status}")),
+    }
+}
+
+/// `mutants`, from the repository root.
+pub fn run(r: &Request, root: &Path) -> ExitCode {
+    if r.help {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    match run_stages(r, root) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("xtask mutants: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_stages(r: &Request, root: &Path) -> Result<ExitCode, String> {
+    let start = Instant::now();
+    let mut commands = Vec::new();
+    let std_cmd = std_stage(root, r);
+    commands.push(format!("std tests: {std_cmd:?}"));
+    let std = run_stage("std", std_cmd, root)?;
+    let missed: Vec<String> = std
+        .mutants
+        .iter()
+        .filter(|o| o.verdict == Verdict::Missed)
+        .map(|o| o.name.clone())
+        .collect();
+    let mut loom = None;
+    if r.loom && !missed.is_empty() {
+        let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
+        let cmd = loom_stage(root, r, &missed, &loom_targets(&manifest));
+        commands.push(format!("loom tier: {cmd:?}"));
+        loom = Some(run_stage("loom", cmd, root)?);
+    }
+    let design = std::fs::read_to_string(root.join("DESIGN.md")).unwrap_or_default();
+    let read = |stage: &str, path: &str| {
+        let file = root.join(OUT).join(stage).join("mutants.out").join(path);
+        std::fs::read_to_string(file).unwrap_or_default()
+    };
+    let mutants = report::combine(&std, loom.as_ref(), &report::equivalents(&design), read);
+    let scope = scope(r);
+    let secs = start.elapsed().as_secs_f64();
+    write_reports(root, &mutants, &scope, secs, &commands)?;
+    let line = report::summary_line(&mutants, &scope, secs);
+    println!("{line}");
+    let [_, missed, ..] = report::totals(&mutants);
+    Ok(if missed == 0 && std.baseline_ok != Some(false) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// What the run covered, for the report.
+fn scope(r: &Request) -> String {
+    let mut parts = Vec::new();
+    match r.shard {
+        Some((k, n)) => parts.push(format!("shard {k}/{n}")),
+        None => parts.push("all shards".into()),
+    }
+    if !r.files.is_empty() {
+        parts.push(format!("--file {}", r.files.join(" --file ")));
+    }
+    if !r.loom {
+        parts.push("std tests only".into());
+    }
+    parts.join(", ")
+}
+
+fn write_reports(
+    root: &Path,
+    ms: &[report::Mutant],
+    scope: &str,
+    secs: f64,
+    commands: &[String],
+) -> Result<(), String> {
+    let dir: PathBuf = root.join(crate::OUT);
+    let write = |name: &str, text: String| {
+        std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(dir.join(name), text))
+            .map_err(|e| format!("{}: {e}", dir.join(name).display()))
+    };
+    write("mutants.md", report::markdown(ms, scope, secs, commands))?;
+    write("mutants.json", report::to_json(ms, scope, secs).write())?;
+    if let Ok(text) = std::fs::read_to_string(dir.join("report.md")) {
+        let line = report::summary_line(ms, scope, secs);
+        write("report.md", report::with_report_line(&text, &line))?;
+    }
+    println!("wrote {}/mutants.md and mutants.json", dir.display());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn options() {
+        let r = parse(&args(
+            "--shard 2/20 --timeout 60 --file src/stack/*.rs --no-loom",
+        ))
+        .unwrap();
+        assert_eq!(r.shard, Some((2, 20)));
+        assert_eq!((r.timeout, r.loom_timeout, r.jobs), (60, 1200, 1));
+        assert_eq!(r.files, ["src/stack/*.rs"]);
+        assert!(!r.loom && !r.help);
+        assert!(parse(&args("--shard 0/2")).unwrap_err().contains("0/2"));
+        assert!(
+            parse(&args("--timeout 0"))
+                .unwrap_err()
+                .contains("positive")
+        );
+        assert!(
+            parse(&args("--timeout"))
+                .unwrap_err()
+                .contains("needs a value")
+        );
+        assert!(parse(&args("--bogus")).is_err());
+        assert!(parse(&args("--help")).unwrap().help);
+    }
+
+    #[test]
+    fn the_loom_stage_selects_exactly_the_missed_names() {
+        let names = [
+            "src/stack/tagged.rs:142:9: replace <impl Drop for TaggedStack<T>>::drop with ()",
+            "src/a.rs:1:2: replace > with >= in f",
+        ]
+        .map(String::from);
+        let re = exact_names_re(&names);
+        assert_eq!(
+            re,
+            "^(src/stack/tagged\\.rs:142:9: replace <impl Drop for TaggedStack<T>>::drop with \\(\\)|src/a\\.rs:1:2: replace > with >= in f)$"
+        );
+    }
+
+    #[test]
+    fn the_loom_stage_runs_the_model_targets_but_the_ordering_matrix() {
+        let manifest =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml")).unwrap();
+        let targets = loom_targets(&manifest);
+        assert!(targets.contains(&"loom_stacks".to_string()), "{targets:?}");
+        assert!(
+            targets
+                .iter()
+                .all(|t| t.starts_with("loom_") && t != "loom_mutants")
+        );
+        let env =
+            parse_env("RUSTFLAGS=--cfg loom --cfg crossbeam_loom\nCARGO_TARGET_DIR=target/loom\n");
+        assert_eq!(
+            env[0],
+            ("RUSTFLAGS".into(), "--cfg loom --cfg crossbeam_loom".into())
+        );
+        assert_eq!(env[1].1, "target/loom");
+    }
+}
