@@ -44,10 +44,13 @@ pub(crate) trait SlotCaches {
 }
 
 /// One thread's caches (`C`: one per kind) in one pool.
+/// `repr(C)` with the caches first: the hot path reaches them at the
+/// slot's address, with no offset to add.
+#[repr(C)]
 pub struct Slot<C> {
+    pub(crate) caches: C,
     next: *const CachePadded<Slot<C>>,
     pub(crate) state: AtomicUsize,
-    pub(crate) caches: C,
 }
 
 // SAFETY: a slot's caches hold `Send` buffers and are touched by one thread
