@@ -5,6 +5,7 @@
 //! halves as separate two-thread models to keep each small; shuttle runs the
 //! whole script on three threads for every free-list variant.
 
+use crate::scenarios::kinds::*;
 use crate::scenarios::pool::*;
 use crate::support::Model;
 use verified_pools::pool::Tagged;
@@ -61,4 +62,66 @@ fn pool_pointer_node_three_threads() {
     Model::new("pool", "pointer_node-3-threads")
         .facts(&[HITS, MISSES, POOL_FULL, WRONG_SIZE])
         .pass(|| guards_and_values::<PointerNode>(3, Script::Full));
+}
+
+/// A user-defined kind (exact-length window) through a `KindPool` of 2
+/// shared by the threads: stats, bound and conservation at quiescence.
+#[cfg(loom)]
+#[test]
+fn pool_user_kind_two_threads() {
+    Model::new("pool", "user-kind-2-threads")
+        .facts(&[HITS, WRONG_SIZE])
+        .pass(|| user_kind_pool::<Tagged>(2, 2));
+}
+
+#[cfg(shuttle)]
+#[test]
+fn pool_user_kind_three_threads() {
+    Model::new("pool", "user-kind-3-threads")
+        .facts(&[HITS, WRONG_SIZE])
+        .pass(|| user_kind_pool::<Tagged>(3, 2));
+}
+
+#[cfg(shuttle)]
+#[test]
+fn pool_user_kind_epoch_three_threads() {
+    Model::new("pool", "user-kind-epoch-3-threads")
+        .facts(&[HITS, WRONG_SIZE])
+        .pass(|| user_kind_pool::<Epoch>(3, 2));
+}
+
+/// The user kind through its thread-local front (`KindTlsPool`), one record
+/// handed from this thread to a worker.
+#[cfg(loom)]
+#[test]
+fn pool_user_kind_front_two_threads() {
+    Model::new("pool", "user-kind-front-2-threads")
+        .facts(&[HITS, HANDED_BACK])
+        .pass(|| user_kind_front(2, 2, 1));
+}
+
+#[cfg(shuttle)]
+#[test]
+fn pool_user_kind_front_three_threads() {
+    Model::new("pool", "user-kind-front-3-threads")
+        .facts(&[HITS, HANDED_BACK])
+        .pass(|| user_kind_front(3, 2, 2));
+}
+
+/// `TlsPool::try_get` with fewer buffers than threads: never allocates,
+/// each `None` counted, no double hand-out.
+#[cfg(loom)]
+#[test]
+fn pool_tls_try_get_two_threads() {
+    Model::new("pool", "tls-try-get-2-threads")
+        .facts(&[HITS, TRY_GET_EMPTY])
+        .pass(|| tls_try_get(2, 1));
+}
+
+#[cfg(shuttle)]
+#[test]
+fn pool_tls_try_get_three_threads() {
+    Model::new("pool", "tls-try-get-3-threads")
+        .facts(&[HITS, TRY_GET_EMPTY])
+        .pass(|| tls_try_get(3, 2));
 }

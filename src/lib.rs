@@ -18,7 +18,10 @@
 //!
 //! On top of them, [`pool::BufferPool`] is the typed buffer pool: three
 //! kinds of pre-allocated buffers with per-kind bounds, acceptance windows,
-//! RAII guards ([`PooledBuf`]) and exact statistics.
+//! RAII guards ([`PooledBuf`]) and exact statistics. Users pool their own
+//! kinds ([`pool::BufferKind`]) the same way with a [`pool::KindPool`], and
+//! [`tls::TlsPool`] / [`tls::KindTlsPool`] put a thread-local cache front
+//! before either.
 //!
 //! ```
 //! use verified_pools::{FreeList, TaggedStack};

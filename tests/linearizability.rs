@@ -62,7 +62,7 @@ use todc_utils::linearizability::WGLChecker;
 use todc_utils::linearizability::history::{Action, History};
 use todc_utils::specifications::Specification;
 use verified_pools::pool::{
-    BufferKind, BufferPool, Compression, Epoch, PointerNode, PoolConfig, ReturnOutcome,
+    BufferPool, Compression, Epoch, PointerNode, PoolConfig, ProvidedKind, ReturnOutcome,
     Serialization, Simd, Tagged, Variant,
 };
 use verified_pools::tls::{CachedBuf, CachedKind, TlsConfig, TlsPool};
@@ -617,7 +617,7 @@ impl Identity for simd_aligned::VecSimd<wide::f64x4> {
     }
 }
 
-enum Held<'p, K: BufferKind, V: Variant> {
+enum Held<'p, K: ProvidedKind, V: Variant> {
     Value(K::Buffer),
     Guard(verified_pools::pool::PooledBuf<'p, K, V>),
 }
@@ -634,7 +634,7 @@ fn pool_config() -> PoolConfig {
     }
 }
 
-fn get<'p, K: BufferKind, V: Variant>(
+fn get<'p, K: ProvidedKind, V: Variant>(
     pool: &'p BufferPool<V>,
     rec: &mut Recorder<'_, BagOp>,
     in_guard: bool,
@@ -659,7 +659,7 @@ where
     held.expect("recorded")
 }
 
-fn give_back<K: BufferKind, V: Variant>(
+fn give_back<K: ProvidedKind, V: Variant>(
     pool: &BufferPool<V>,
     rec: &mut Recorder<'_, BagOp>,
     held: Held<'_, K, V>,
@@ -686,7 +686,7 @@ fn give_back<K: BufferKind, V: Variant>(
 }
 
 /// Runs history `index` of a pool row and checks it.
-fn pool_history<V: Variant, K: BufferKind>(row: &str, index: usize) -> Outcome
+fn pool_history<V: Variant, K: ProvidedKind>(row: &str, index: usize) -> Outcome
 where
     K::Buffer: Identity,
 {

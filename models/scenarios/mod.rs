@@ -12,6 +12,8 @@
 #![allow(dead_code)] // each harness uses a subset
 
 pub mod backend;
+/// User-kind and `try_get` scenarios of the pool row.
+pub mod kinds;
 pub mod pool;
 pub mod ring;
 pub mod stacks;

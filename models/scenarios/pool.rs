@@ -15,7 +15,8 @@
 use super::backend::{Arc, AtomicUsize, Ordering::SeqCst, spin_loop, thread};
 use super::fact;
 use verified_pools::pool::{
-    BufferKind, BufferPool, KindStats, PoolConfig, ReturnOutcome, Serialization, Simd, Variant,
+    BufferKind, BufferPool, KindStats, PoolConfig, ProvidedKind, ReturnOutcome, Serialization,
+    Simd, Variant,
 };
 
 /// Fact: a get was served from the free list.
@@ -164,7 +165,7 @@ fn edges<V: Variant>(pool: &BufferPool<V>, id: u8, t: &mut Tallies) {
 /// exactly `pooled` distinct buffers. `guard_drops` are returns made by
 /// dropping a guard (outcome unseen by the worker); `foreign` counts buffers
 /// offered back that the pool never made.
-pub fn check_quiescent<V: Variant, K: BufferKind>(
+pub fn check_quiescent<V: Variant, K: ProvidedKind>(
     pool: &BufferPool<V>,
     tally: Tally,
     guard_drops: usize,

@@ -17,8 +17,7 @@ use super::Totals;
 /// Running totals of one cache (owner's copy) or their sum (a snapshot).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Counts {
-    /// Hits, misses and every outcome (the front has no `try_get`:
-    /// `try_empty` stays 0).
+    /// Hits, misses, every outcome and the `try_get`s that found nothing.
     pub(crate) totals: Totals,
     /// Buffers moved from the depot or loose list into this cache.
     pub(crate) moved_in: usize,
@@ -77,6 +76,8 @@ pub(crate) struct CacheTotals {
     taken_out: AtomicUsize,
     moved_in: AtomicUsize,
     moved_out: AtomicUsize,
+    /// `try_get`s that found nothing within reach (no buffer handed out).
+    try_empty: AtomicUsize,
     places: AtomicUsize,
     /// This cache's high-water mark of `in_use` since the last reset.
     peak: AtomicUsize,
@@ -124,6 +125,11 @@ impl CacheTotals {
     /// A get that found nothing pooled (besides its `note_get`).
     pub(crate) fn note_miss(&self) {
         add(&self.misses, 1);
+    }
+
+    /// A `try_get` found nothing within reach (no buffer handed out).
+    pub(crate) fn note_try_empty(&self) {
+        add(&self.try_empty, 1);
     }
 
     /// `n` buffers moved into the cache from the depot or loose list.
@@ -208,7 +214,7 @@ impl CacheTotals {
                     too_large,
                     full,
                     taken_out,
-                    try_empty: 0,
+                    try_empty: self.try_empty.load(Relaxed),
                 },
                 moved_in: self.moved_in.load(Relaxed),
                 moved_out: self.moved_out.load(Relaxed),

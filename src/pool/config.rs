@@ -7,10 +7,11 @@
 //! acceptance window or allocation would overflow, and counts above
 //! [`MAX_INDEXED`](crate::stack::MAX_INDEXED) (the tagged arena's limit,
 //! applied to every variant so that the rule does not depend on it).
+//! A [`KindConfig`] does the same for one user kind.
 
 use core::fmt;
 
-use super::kind::KindId;
+use super::kind::{BufferKind, KindId};
 use crate::stack::MAX_INDEXED;
 
 /// Sizes and counts of a [`BufferPool`](super::BufferPool).
@@ -43,18 +44,21 @@ impl Default for PoolConfig {
     }
 }
 
-/// Why a [`PoolConfig`] cannot be built.
+/// Why a pool cannot be built. `Kind` names the kind at fault: a [`KindId`]
+/// for a [`BufferPool`](super::BufferPool), the kind's
+/// [`NAME`](super::BufferKind::NAME) for a [`KindPool`](super::KindPool)
+/// (see [`KindConfigError`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConfigError {
+pub enum ConfigError<Kind = KindId> {
     /// `count` is zero: the pool would hold nothing.
     ZeroCount,
     /// A kind's size is zero: its acceptance window would be `[0, 0]`.
-    ZeroSize(KindId),
+    ZeroSize(Kind),
     /// A kind's size is so large that `size × 2` (the top of its acceptance
     /// window) or its allocation in bytes overflows.
     SizeTooLarge {
         /// The kind whose size is too large.
-        kind: KindId,
+        kind: Kind,
         /// The size asked for.
         requested: usize,
         /// The largest size accepted for this kind.
@@ -70,10 +74,56 @@ pub enum ConfigError {
         max: usize,
     },
     /// Pre-allocation failed: the allocator refused the memory.
-    OutOfMemory(KindId),
+    OutOfMemory(Kind),
+    /// A fresh buffer measures outside the kind's own acceptance window (a
+    /// user kind whose `fresh`, `size_of` and `acceptance_window`
+    /// disagree); pooling it would break the window invariant. Never for
+    /// the provided kinds.
+    FreshOutsideWindow {
+        /// The kind at fault.
+        kind: Kind,
+        /// The size asked of `fresh`.
+        size: usize,
+        /// What `size_of` measured on the fresh buffer.
+        measured: usize,
+    },
 }
 
-impl fmt::Display for ConfigError {
+/// Why a [`KindPool`](super::KindPool) of a user kind cannot be built; the
+/// kind is named by its [`NAME`](super::BufferKind::NAME).
+pub type KindConfigError = ConfigError<&'static str>;
+
+impl<Kind> ConfigError<Kind> {
+    /// The same error with the kind named another way.
+    pub fn map_kind<Other>(self, name: impl FnOnce(Kind) -> Other) -> ConfigError<Other> {
+        match self {
+            Self::ZeroCount => ConfigError::ZeroCount,
+            Self::ZeroSize(kind) => ConfigError::ZeroSize(name(kind)),
+            Self::SizeTooLarge {
+                kind,
+                requested,
+                max,
+            } => ConfigError::SizeTooLarge {
+                kind: name(kind),
+                requested,
+                max,
+            },
+            Self::CountTooLarge { requested, max } => ConfigError::CountTooLarge { requested, max },
+            Self::OutOfMemory(kind) => ConfigError::OutOfMemory(name(kind)),
+            Self::FreshOutsideWindow {
+                kind,
+                size,
+                measured,
+            } => ConfigError::FreshOutsideWindow {
+                kind: name(kind),
+                size,
+                measured,
+            },
+        }
+    }
+}
+
+impl<Kind: fmt::Display> fmt::Display for ConfigError<Kind> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::ZeroCount => write!(f, "buffer count must be at least 1"),
@@ -93,18 +143,61 @@ impl fmt::Display for ConfigError {
             Self::OutOfMemory(kind) => {
                 write!(f, "could not pre-allocate the {kind} buffers")
             }
+            Self::FreshOutsideWindow {
+                kind,
+                size,
+                measured,
+            } => write!(
+                f,
+                "a fresh {kind} buffer of size {size} measures {measured}, outside its acceptance window"
+            ),
         }
     }
 }
 
-impl std::error::Error for ConfigError {}
+impl<Kind: fmt::Debug + fmt::Display> std::error::Error for ConfigError<Kind> {}
+
+/// Checks a count against the bound every variant keeps.
+fn validate_count<Kind>(count: usize) -> Result<(), ConfigError<Kind>> {
+    if count == 0 {
+        return Err(ConfigError::ZeroCount);
+    }
+    if count > MAX_INDEXED {
+        return Err(ConfigError::CountTooLarge {
+            requested: count,
+            max: MAX_INDEXED,
+        });
+    }
+    Ok(())
+}
+
+/// Checks a size of a kind whose units are `unit_bytes` wide.
+fn validate_size<Kind>(
+    kind: Kind,
+    size: usize,
+    unit_bytes: usize,
+) -> Result<(), ConfigError<Kind>> {
+    let max = max_size(unit_bytes);
+    if size == 0 {
+        return Err(ConfigError::ZeroSize(kind));
+    }
+    if size > max {
+        return Err(ConfigError::SizeTooLarge {
+            kind,
+            requested: size,
+            max,
+        });
+    }
+    Ok(())
+}
 
 /// The largest size of a kind whose elements are `elem_bytes` wide: the
 /// window's top (`size × 2`) must fit `usize` and an allocation of
 /// `size × elem_bytes` bytes must fit `isize`.
 pub(crate) const fn max_size(elem_bytes: usize) -> usize {
     let by_window = usize::MAX / 2;
-    let by_alloc = isize::MAX as usize / elem_bytes;
+    // A kind declaring zero-byte units allocates nothing per unit.
+    let by_alloc = isize::MAX as usize / if elem_bytes == 0 { 1 } else { elem_bytes };
     if by_window < by_alloc {
         by_window
     } else {
@@ -127,28 +220,9 @@ impl PoolConfig {
     /// assert!(matches!(many.validate(), Err(ConfigError::CountTooLarge { .. })));
     /// ```
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.count == 0 {
-            return Err(ConfigError::ZeroCount);
-        }
-        if self.count > MAX_INDEXED {
-            return Err(ConfigError::CountTooLarge {
-                requested: self.count,
-                max: MAX_INDEXED,
-            });
-        }
+        validate_count(self.count)?;
         for kind in KindId::ALL {
-            let requested = self.size_of(kind);
-            let max = max_size(kind.element_bytes());
-            if requested == 0 {
-                return Err(ConfigError::ZeroSize(kind));
-            }
-            if requested > max {
-                return Err(ConfigError::SizeTooLarge {
-                    kind,
-                    requested,
-                    max,
-                });
-            }
+            validate_size(kind, self.size_of(kind), kind.element_bytes())?;
         }
         Ok(())
     }
@@ -160,5 +234,33 @@ impl PoolConfig {
             KindId::Compression => self.compression_size,
             KindId::Simd => self.simd_len,
         }
+    }
+}
+
+/// Size and count of a [`KindPool`](super::KindPool): `count` buffers of
+/// `size` are pre-allocated, and `count` is the most the pool keeps. `size`
+/// is in the kind's own unit (what its `size_of` measures).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindConfig {
+    /// Buffers pre-allocated, and the bound kept.
+    pub count: usize,
+    /// The size of a fresh buffer.
+    pub size: usize,
+}
+
+impl KindConfig {
+    /// Checks everything [`KindPool::new`](super::KindPool::new) checks
+    /// before allocating: `Ok` here means `new` can fail only with
+    /// [`ConfigError::OutOfMemory`] or [`ConfigError::FreshOutsideWindow`].
+    ///
+    /// ```
+    /// use verified_pools::pool::{ConfigError, KindConfig, Serialization};
+    ///
+    /// let zero = KindConfig { count: 4, size: 0 };
+    /// assert_eq!(zero.validate::<Serialization>(), Err(ConfigError::ZeroSize("serialization")));
+    /// ```
+    pub fn validate<K: BufferKind>(&self) -> Result<(), KindConfigError> {
+        validate_count(self.count)?;
+        validate_size(K::NAME, self.size, K::UNIT_BYTES)
     }
 }

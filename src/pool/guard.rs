@@ -1,9 +1,14 @@
-//! `PooledBuf`: a buffer on loan from one shelf of one pool.
+//! `Guard<K, H>`: a buffer of kind `K` on loan, going back to `H` — the one
+//! guard behind every public guard name.
 //!
-//! The guard borrows its shelf for `'pool` and every way out of it consumes
-//! it (`drop`, [`PooledBuf::give_back`], [`PooledBuf::into_inner`]), so the
-//! compiler rules out returning one loan twice, returning it to another
-//! pool, or outliving the pool:
+//! `H` is where the buffer goes back ([`Home`]): a borrowed
+//! [`KindPool`] ([`PooledBuf`]), an `Arc` of a [`BufferPool`] or
+//! [`KindPool`] ([`OwnedPooledBuf`], [`OwnedKindBuf`]), or the thread-local
+//! front, borrowed or in an `Arc` (`CachedBuf`, `OwnedCachedBuf` in
+//! [`tls`](crate::tls)). Every way out of a guard consumes it (`drop`,
+//! [`Guard::give_back`], [`Guard::into_inner`]), so the compiler rules out
+//! returning one loan twice, returning it to another pool, or a borrowed
+//! guard outliving its pool:
 //!
 //! ```compile_fail
 //! use verified_pools::pool::{BufferPool, PoolConfig};
@@ -24,13 +29,41 @@
 use core::fmt;
 use core::mem::ManuallyDrop;
 use core::ops::{Deref, DerefMut};
+use std::sync::Arc;
 
-use super::kind::BufferKind;
-use super::shelf::Shelf;
+use super::BufferPool;
+use super::kind::{BufferKind, ProvidedKind};
+use super::kind_pool::KindPool;
 use super::stats::ReturnOutcome;
 use super::variant::{Tagged, Variant};
 
-/// A pooled buffer that goes back to its pool when dropped.
+/// Where a guard's buffer of kind `K` goes back. Sealed: implemented by the
+/// crate's pools (borrowed or in an `Arc`), whose accounting the guard
+/// drives. Its methods take a crate-private token, so
+/// only a guard can call them: a loan return of a buffer the pool never
+/// lent would skew `in_use`.
+pub trait Home<K: BufferKind>: sealed::Sealed {
+    /// Takes back a buffer the pool lent (whatever its size now).
+    #[doc(hidden)]
+    fn give_back_loan(&self, buffer: K::Buffer, token: sealed::Token) -> ReturnOutcome;
+
+    /// Counts a lent buffer leaving the pool for good.
+    #[doc(hidden)]
+    fn note_taken_out(&self, token: sealed::Token);
+}
+
+pub mod sealed {
+    /// Seals [`Home`](super::Home).
+    pub trait Sealed {}
+
+    /// Proof that the caller is in this crate (nothing outside can make
+    /// one).
+    #[derive(Debug, Clone, Copy)]
+    pub struct Token(pub(crate) ());
+}
+use sealed::Token;
+
+/// A buffer on loan that goes back to `H` when dropped.
 ///
 /// ```
 /// use verified_pools::pool::{BufferPool, PoolConfig};
@@ -47,57 +80,87 @@ use super::variant::{Tagged, Variant};
 /// assert_eq!(stats.compression.taken_out, 1);
 /// # drop(kept);
 /// ```
-pub struct PooledBuf<'pool, K: BufferKind, V: Variant = Tagged> {
-    // ManuallyDrop so the consuming methods and `Drop` can move the buffer
+pub struct Guard<K: BufferKind, H: Home<K>> {
+    // ManuallyDrop (both) so the consuming methods and `Drop` can move them
     // out without an `Option` (and its unwraps) on every deref.
     buffer: ManuallyDrop<K::Buffer>,
-    shelf: &'pool Shelf<K, V>,
+    home: ManuallyDrop<H>,
 }
 
-impl<'pool, K: BufferKind, V: Variant> PooledBuf<'pool, K, V> {
-    pub(crate) fn new(buffer: K::Buffer, shelf: &'pool Shelf<K, V>) -> Self {
+/// A buffer on loan from a borrowed pool (`BufferPool::guard`,
+/// `KindPool::guard`, …).
+pub type PooledBuf<'pool, K, V = Tagged> = Guard<K, &'pool KindPool<K, V>>;
+
+/// A buffer on loan from a [`BufferPool`] held by `Arc`: it may move to
+/// another thread or task and goes back wherever it is dropped
+/// ([`BufferPool::guard_owned`]).
+pub type OwnedPooledBuf<K, V = Tagged> = Guard<K, Arc<BufferPool<V>>>;
+
+/// A buffer on loan from a [`KindPool`] held by `Arc`
+/// ([`KindPool::guard_owned`]).
+pub type OwnedKindBuf<K, V = Tagged> = Guard<K, Arc<KindPool<K, V>>>;
+
+impl<K: BufferKind, H: Home<K>> Guard<K, H> {
+    /// Lends `buffer`, to go back to `home`.
+    #[inline]
+    pub(crate) fn new(buffer: K::Buffer, home: H) -> Self {
         Self {
             buffer: ManuallyDrop::new(buffer),
-            shelf,
+            home: ManuallyDrop::new(home),
         }
     }
 
     /// Returns the buffer to its pool now rather than at end of scope, and
     /// says whether the pool kept it.
     pub fn give_back(self) -> ReturnOutcome {
-        let (buffer, shelf) = self.disarm();
-        shelf.give_back_loan(buffer)
+        let (buffer, home) = self.disarm();
+        home.give_back_loan(buffer, Token(()))
     }
 
     /// Takes the buffer out of the pool for good (counted as `taken_out`);
     /// the pool will not see it again unless it is returned by value.
     pub fn into_inner(self) -> K::Buffer {
-        let (buffer, shelf) = self.disarm();
-        shelf.note_taken_out();
+        let (buffer, home) = self.disarm();
+        home.note_taken_out(Token(()));
         buffer
     }
 
-    /// Moves the buffer out without running `Drop`.
-    fn disarm(self) -> (K::Buffer, &'pool Shelf<K, V>) {
+    /// Where the buffer goes back.
+    pub fn pool(&self) -> &H {
+        &self.home
+    }
+
+    /// Moves the buffer and its home out without running `Drop`.
+    fn disarm(self) -> (K::Buffer, H) {
         let mut this = ManuallyDrop::new(self);
         // SAFETY: `this` is never dropped (ManuallyDrop) and not used after
-        // this line except to copy `shelf`, so the buffer is moved out of it
-        // exactly once.
-        let buffer = unsafe { ManuallyDrop::take(&mut this.buffer) };
-        (buffer, this.shelf)
+        // these lines, so each field is moved out of it exactly once.
+        unsafe {
+            (
+                ManuallyDrop::take(&mut this.buffer),
+                ManuallyDrop::take(&mut this.home),
+            )
+        }
     }
 }
 
-impl<K: BufferKind, V: Variant> Drop for PooledBuf<'_, K, V> {
+impl<K: BufferKind, H: Home<K>> Drop for Guard<K, H> {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: `drop` runs at most once and the consuming methods bypass
-        // it (`disarm`), so the buffer is still here and taken exactly once.
-        let buffer = unsafe { ManuallyDrop::take(&mut self.buffer) };
-        self.shelf.give_back_loan(buffer);
+        // it (`disarm`), so both fields are still here and each is taken
+        // exactly once.
+        let (buffer, home) = unsafe {
+            (
+                ManuallyDrop::take(&mut self.buffer),
+                ManuallyDrop::take(&mut self.home),
+            )
+        };
+        home.give_back_loan(buffer, Token(()));
     }
 }
 
-impl<K: BufferKind, V: Variant> Deref for PooledBuf<'_, K, V> {
+impl<K: BufferKind, H: Home<K>> Deref for Guard<K, H> {
     type Target = K::Buffer;
 
     #[inline]
@@ -106,33 +169,71 @@ impl<K: BufferKind, V: Variant> Deref for PooledBuf<'_, K, V> {
     }
 }
 
-impl<K: BufferKind, V: Variant> DerefMut for PooledBuf<'_, K, V> {
+impl<K: BufferKind, H: Home<K>> DerefMut for Guard<K, H> {
     #[inline]
     fn deref_mut(&mut self) -> &mut K::Buffer {
         &mut self.buffer
     }
 }
 
-impl<K: BufferKind, V: Variant> AsRef<K::Buffer> for PooledBuf<'_, K, V> {
+impl<K: BufferKind, H: Home<K>> AsRef<K::Buffer> for Guard<K, H> {
     fn as_ref(&self) -> &K::Buffer {
         &self.buffer
     }
 }
 
-impl<K: BufferKind, V: Variant> AsMut<K::Buffer> for PooledBuf<'_, K, V> {
+impl<K: BufferKind, H: Home<K>> AsMut<K::Buffer> for Guard<K, H> {
     fn as_mut(&mut self) -> &mut K::Buffer {
         &mut self.buffer
     }
 }
 
-impl<K: BufferKind, V: Variant> fmt::Debug for PooledBuf<'_, K, V>
+impl<K: BufferKind, H: Home<K>> fmt::Debug for Guard<K, H>
 where
     K::Buffer: fmt::Debug,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PooledBuf")
-            .field("kind", &K::ID)
+        f.debug_struct("Guard")
+            .field("kind", &K::NAME)
             .field("buffer", &*self.buffer)
             .finish()
+    }
+}
+
+// The pools as homes: a borrowed or shared `KindPool`, a shared
+// `BufferPool` (its part for `K`).
+
+/// A borrowed or shared `KindPool` as a home: the two spell alike.
+macro_rules! kind_pool_home {
+    ($($home:ty),*) => {$(
+        impl<K: BufferKind, V: Variant> sealed::Sealed for $home {}
+
+        impl<K: BufferKind, V: Variant> Home<K> for $home {
+            #[inline]
+            fn give_back_loan(&self, buffer: K::Buffer, _: Token) -> ReturnOutcome {
+                KindPool::give_back_loan(self, buffer)
+            }
+
+            #[inline]
+            fn note_taken_out(&self, _: Token) {
+                KindPool::note_taken_out(self);
+            }
+        }
+    )*};
+}
+
+kind_pool_home!(&KindPool<K, V>, Arc<KindPool<K, V>>);
+
+impl<V: Variant> sealed::Sealed for Arc<BufferPool<V>> {}
+
+impl<K: ProvidedKind, V: Variant> Home<K> for Arc<BufferPool<V>> {
+    #[inline]
+    fn give_back_loan(&self, buffer: K::Buffer, _: Token) -> ReturnOutcome {
+        self.shelf::<K>().give_back_loan(buffer)
+    }
+
+    #[inline]
+    fn note_taken_out(&self, _: Token) {
+        self.shelf::<K>().note_taken_out();
     }
 }

@@ -1,16 +1,18 @@
-//! The typed buffer pool: three kinds of pre-allocated buffers, handed out
-//! and taken back lock-free, with exact per-kind statistics.
+//! The typed buffer pool: kinds of pre-allocated buffers, handed out and
+//! taken back lock-free, with exact per-kind statistics.
 //!
-//! A [`BufferPool`] is three independent [`Shelf`]s, one per kind
-//! ([`Serialization`] and [`Compression`] `Vec<u8>`s, [`Simd`]
-//! `VecSimd<f64x4>`s). Each shelf is a bounded free list (chosen by the
-//! [`Variant`] parameter; [`Tagged`] by default), an acceptance window and a
-//! cache-padded block of counters. Kinds share nothing, so traffic on one
-//! never contends with another.
+//! A [`KindPool<K>`](KindPool) pools one kind: any [`BufferKind`], the
+//! user's own included. It is a bounded free list (chosen by the
+//! [`Variant`] parameter; [`Tagged`] by default), the kind's acceptance
+//! window and a cache-padded block of counters. A [`BufferPool`] is three
+//! independent `KindPool`s, one per provided kind ([`Serialization`] and
+//! [`Compression`] `Vec<u8>`s, [`Simd`] `VecSimd<f64x4>`s). Kinds share
+//! nothing, so traffic on one never contends with another.
 //!
-//! # Invariants (per shelf; see `shelf.rs`)
-//! 1. Every pooled buffer's size lies in the window `[⌈size/2⌉, size×2]`.
-//! 2. A shelf never holds more than `count` buffers.
+//! # Invariants (per kind; see `kind_pool.rs`)
+//! 1. Every pooled buffer's size lies in the kind's window (by default
+//!    `[⌈size/2⌉, size×2]`).
+//! 2. A kind's pool never holds more than `count` buffers.
 //! 3. Every buffer has exactly one owner: the free list or one caller.
 //! 4. At quiescence, for each kind, with `in_use` the signed count of
 //!    buffers out and `foreign` the by-value returns rejected by the window:
@@ -47,19 +49,23 @@ mod capped;
 mod config;
 mod guard;
 mod kind;
-mod shelf;
+mod kind_pool;
 mod stats;
 mod variant;
 
 pub use capped::Capped;
-pub use config::{ConfigError, PoolConfig};
-pub use guard::PooledBuf;
-pub use kind::{BufferKind, Compression, KindId, Serialization, Simd};
-pub use shelf::Shelf;
+pub use config::{ConfigError, KindConfig, KindConfigError, PoolConfig};
+pub(crate) use guard::sealed::{Sealed as HomeSealed, Token};
+pub use guard::{Guard, Home, OwnedKindBuf, OwnedPooledBuf, PooledBuf};
+pub use kind::{
+    BufferKind, Compression, KindId, ProvidedKind, Serialization, Simd, default_window,
+};
+pub use kind_pool::{KindPool, Shelf};
 pub use stats::{KindStats, ReturnOutcome};
 pub use variant::{Epoch, PointerNode, Tagged, Variant};
 
 use core::fmt;
+use std::sync::Arc;
 
 use simd_aligned::VecSimd;
 use wide::f64x4;
@@ -67,9 +73,9 @@ use wide::f64x4;
 /// Pre-allocated `Vec<u8>` and `VecSimd<f64x4>` buffers, handed out and taken
 /// back lock-free. `V` picks the free list ([`Tagged`] by default).
 pub struct BufferPool<V: Variant = Tagged> {
-    serialization: Shelf<Serialization, V>,
-    compression: Shelf<Compression, V>,
-    simd: Shelf<Simd, V>,
+    serialization: KindPool<Serialization, V>,
+    compression: KindPool<Compression, V>,
+    simd: KindPool<Simd, V>,
     config: PoolConfig,
 }
 
@@ -123,9 +129,9 @@ impl<V: Variant> BufferPool<V> {
     pub fn new(config: PoolConfig) -> Result<Self, ConfigError> {
         config.validate()?;
         Ok(Self {
-            serialization: Shelf::new(config.serialization_size, config.count)?,
-            compression: Shelf::new(config.compression_size, config.count)?,
-            simd: Shelf::new(config.simd_len, config.count)?,
+            serialization: part(&config)?,
+            compression: part(&config)?,
+            simd: part(&config)?,
             config,
         })
     }
@@ -135,29 +141,51 @@ impl<V: Variant> BufferPool<V> {
         &self.config
     }
 
-    /// The shelf of kind `K`: its own get/return/guard/stats and its free
-    /// list.
+    /// The part of kind `K`: a [`KindPool`] with its own
+    /// get/return/guard/stats.
     #[inline]
-    pub fn shelf<K: BufferKind>(&self) -> &Shelf<K, V> {
+    pub fn shelf<K: ProvidedKind>(&self) -> &KindPool<K, V> {
         K::shelf_of(self)
     }
 
     /// A cleared buffer of kind `K` (see [`Shelf::get`]).
     #[inline]
-    pub fn get<K: BufferKind>(&self) -> K::Buffer {
+    pub fn get<K: ProvidedKind>(&self) -> K::Buffer {
         self.shelf::<K>().get()
     }
 
     /// Offers a buffer of kind `K` back (see [`Shelf::give_back`]).
     #[inline]
-    pub fn give_back<K: BufferKind>(&self, buffer: K::Buffer) -> ReturnOutcome {
+    pub fn give_back<K: ProvidedKind>(&self, buffer: K::Buffer) -> ReturnOutcome {
         self.shelf::<K>().give_back(buffer)
     }
 
     /// A cleared buffer of kind `K` in a guard.
     #[inline]
-    pub fn guard<K: BufferKind>(&self) -> PooledBuf<'_, K, V> {
+    pub fn guard<K: ProvidedKind>(&self) -> PooledBuf<'_, K, V> {
         self.shelf::<K>().guard()
+    }
+
+    /// A cleared buffer of kind `K` in a guard holding an `Arc` of the pool:
+    /// it may outlive the borrow of `self`, move into `thread::spawn` or a
+    /// task, and go back wherever it is dropped.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use verified_pools::pool::{BufferPool, PoolConfig, Serialization};
+    ///
+    /// let pool: Arc<BufferPool> = Arc::new(BufferPool::new(PoolConfig::default())?);
+    /// let mut buf = pool.guard_owned::<Serialization>();
+    /// buf.extend_from_slice(b"crosses threads");
+    /// std::thread::spawn(move || assert_eq!(&buf[..], b"crosses threads"))
+    ///     .join()
+    ///     .unwrap(); // dropped on the worker: back in the pool
+    /// assert_eq!(pool.stats().serialization.returns_accepted, 1);
+    /// # Ok::<(), verified_pools::pool::ConfigError>(())
+    /// ```
+    #[inline]
+    pub fn guard_owned<K: ProvidedKind>(self: &Arc<Self>) -> OwnedPooledBuf<K, V> {
+        Guard::new(self.get::<K>(), Arc::clone(self))
     }
 
     /// A cleared buffer of kind `K`, or `None` when the kind is empty:
@@ -177,14 +205,14 @@ impl<V: Variant> BufferPool<V> {
     /// # Ok::<(), verified_pools::pool::ConfigError>(())
     /// ```
     #[inline]
-    pub fn try_get<K: BufferKind>(&self) -> Option<K::Buffer> {
+    pub fn try_get<K: ProvidedKind>(&self) -> Option<K::Buffer> {
         self.shelf::<K>().try_get()
     }
 
     /// A cleared buffer of kind `K` in a guard, or `None` when the kind is
     /// empty (see [`try_get`](Self::try_get)).
     #[inline]
-    pub fn try_guard<K: BufferKind>(&self) -> Option<PooledBuf<'_, K, V>> {
+    pub fn try_guard<K: ProvidedKind>(&self) -> Option<PooledBuf<'_, K, V>> {
         self.shelf::<K>().try_guard()
     }
 
@@ -332,20 +360,28 @@ impl<V: Variant> fmt::Debug for BufferPool<V> {
     }
 }
 
+/// The part of a pool built from `config` for the provided kind `K`.
+fn part<K: ProvidedKind, V: Variant>(config: &PoolConfig) -> Result<KindPool<K, V>, ConfigError> {
+    KindPool::build(config.size_of(K::ID), config.count).map_err(|e| e.map_kind(|()| K::ID))
+}
+
 impl kind::sealed::Sealed for Serialization {
-    fn shelf_of<V: Variant>(pool: &BufferPool<V>) -> &Shelf<Self, V> {
+    #[inline(always)]
+    fn shelf_of<V: Variant>(pool: &BufferPool<V>) -> &KindPool<Self, V> {
         &pool.serialization
     }
 }
 
 impl kind::sealed::Sealed for Compression {
-    fn shelf_of<V: Variant>(pool: &BufferPool<V>) -> &Shelf<Self, V> {
+    #[inline(always)]
+    fn shelf_of<V: Variant>(pool: &BufferPool<V>) -> &KindPool<Self, V> {
         &pool.compression
     }
 }
 
 impl kind::sealed::Sealed for Simd {
-    fn shelf_of<V: Variant>(pool: &BufferPool<V>) -> &Shelf<Self, V> {
+    #[inline(always)]
+    fn shelf_of<V: Variant>(pool: &BufferPool<V>) -> &KindPool<Self, V> {
         &pool.simd
     }
 }

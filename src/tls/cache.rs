@@ -170,12 +170,13 @@ impl<K: BufferKind> Front<K> {
     ) -> Self {
         let batch = depot.batch();
         debug_assert!(batch >= 1 && batch <= per_thread);
+        let window = K::acceptance_window(size);
         Self {
             depot,
             room: CachePadded::new(AtomicUsize::new(0)),
             size,
-            accept_min: size.div_ceil(2),
-            accept_max: size.saturating_mul(2),
+            accept_min: *window.start(),
+            accept_max: *window.end(),
             count,
             per_thread,
             batch,
@@ -247,31 +248,52 @@ impl<K: BufferKind> Front<K> {
         unsafe {
             cache.with_local(|l| {
                 if l.items.len() <= l.low {
-                    self.get_cold(l, public, loose);
+                    self.get_cold::<true, L>(l, public, loose);
                 }
-                let Some(mut buffer) = l.items.pop() else {
-                    unreachable!("get_cold leaves a buffer in the cache")
-                };
-                K::reset(&mut buffer);
-                public.note_get();
-                buffer
+                hand_out::<K>(l, public)
+            })
+        }
+    }
+
+    /// Like [`get`](Self::get), but `None` (counted in `try_empty`) instead
+    /// of a miss: never allocates.
+    ///
+    /// # Safety
+    /// The calling thread owns `cache` (see [`KindCache::with_local`]).
+    #[inline(always)]
+    pub(crate) unsafe fn try_get<L: FreeList<K::Buffer>>(
+        &self,
+        cache: &KindCache<K>,
+        loose: &L,
+    ) -> Option<K::Buffer> {
+        let public = &cache.public;
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            cache.with_local(|l| {
+                if l.items.len() <= l.low && !self.get_cold::<false, L>(l, public, loose) {
+                    public.note_try_empty();
+                    return None;
+                }
+                Some(hand_out::<K>(l, public))
             })
         }
     }
 
     /// Readies the cache for `get`'s pop: refills it if empty, and gives
     /// its free places back to `room` if the pop would leave more than
-    /// `spare` (invariant 5).
+    /// `spare` (invariant 5). Returns whether a buffer is there to pop:
+    /// always with `ALLOCATE` (a miss makes one), else only if a refill
+    /// found one.
     #[cold]
     #[inline(never)]
-    fn get_cold<L: FreeList<K::Buffer>>(
+    fn get_cold<const ALLOCATE: bool, L: FreeList<K::Buffer>>(
         &self,
         l: &mut Local<K::Buffer>,
         public: &CacheTotals,
         loose: &L,
-    ) {
-        if l.items.is_empty() {
-            self.refill_or_miss(l, public, loose);
+    ) -> bool {
+        if l.items.is_empty() && !self.refill_or_miss::<ALLOCATE, L>(l, public, loose) {
+            return false;
         }
         // Free places once `get` pops the top buffer (a missed, fresh buffer
         // holds no place, so then it is all of `places`).
@@ -291,21 +313,23 @@ impl<K: BufferKind> Front<K> {
             self.give_room(give);
             self.set_places(l, public, l.places - give);
         }
+        true
     }
 
     /// Puts one buffer in the (empty) cache: a batch from the depot, else
-    /// one from the loose list, else a fresh one (a miss, which holds no
-    /// place: it is pushed and popped at once by `get`).
+    /// one from the loose list, else, with `ALLOCATE`, a fresh one (a miss,
+    /// which holds no place: it is pushed and popped at once by `get`).
+    /// Returns whether the cache now holds a buffer.
     ///
     /// Single buffers come from the loose list, batches only from the depot
     /// (which only caches that overflowed fill), so threads that each take
     /// one buffer take one each, not a batch each.
-    fn refill_or_miss<L: FreeList<K::Buffer>>(
+    fn refill_or_miss<const ALLOCATE: bool, L: FreeList<K::Buffer>>(
         &self,
         l: &mut Local<K::Buffer>,
         public: &CacheTotals,
         loose: &L,
-    ) {
+    ) -> bool {
         debug_assert!(l.items.is_empty());
         // Every place of an empty cache is free: the buffers it held are out
         // with callers, who may return them through other threads. Give the
@@ -329,11 +353,14 @@ impl<K: BufferKind> Front<K> {
                 self.give_room(1);
             }
             l.items.push(buffer);
-        } else {
+        } else if ALLOCATE {
             public.note_miss();
             // Within capacity: `items` is empty and holds `per_thread ≥ 1`.
             l.items.push(K::fresh(self.size));
+        } else {
+            return false;
         }
+        true
     }
 
     /// Adds `n` places that came with refilled buffers, returning any above
@@ -517,6 +544,18 @@ impl<K: BufferKind> Front<K> {
             })
         }
     }
+}
+
+/// Pops the top buffer of a cache that holds one, clears it and counts the
+/// get (the hot path's tail, shared by `get` and `try_get`).
+#[inline(always)]
+fn hand_out<K: BufferKind>(l: &mut Local<K::Buffer>, public: &CacheTotals) -> K::Buffer {
+    let Some(mut buffer) = l.items.pop() else {
+        unreachable!("get_cold leaves a buffer in the cache")
+    };
+    K::reset(&mut buffer);
+    public.note_get();
+    buffer
 }
 
 /// Pushes onto a cache's `items` without `Vec::push`'s capacity check.

@@ -21,33 +21,41 @@
 use core::cell::{Cell, RefCell};
 use core::ptr;
 
-use super::registry::Slot;
+/// A slot of some pool, type-erased (the pool's `Registration` knows its
+/// type).
+pub(crate) type SlotPtr = *const ();
 
-/// What a thread's table needs from a pool, type-erased over the variant.
+/// What a thread's table needs from a pool, type-erased over its kinds and
+/// variant.
 pub(crate) trait Registration {
     /// Gives `slot` back to the pool (flush, then free the slot).
-    fn release(&self, slot: &Slot);
+    ///
+    /// # Safety
+    /// `slot` is the slot this registration's pool handed out for this
+    /// entry, still alive (invariant 2).
+    unsafe fn release(&self, slot: SlotPtr);
     /// Whether the pool's handle has been dropped.
     fn closed(&self) -> bool;
 }
 
 struct Entry {
     key: *const (),
-    slot: *const Slot,
+    slot: SlotPtr,
     pool: Box<dyn Registration>,
 }
 
 impl Entry {
     fn release(self) {
-        // SAFETY: invariant 2: `self.pool` still keeps the slot alive.
-        self.pool.release(unsafe { &*self.slot });
+        // SAFETY: invariant 2: `self.pool` still keeps the slot alive, and
+        // the slot is the one its pool handed out for this entry.
+        unsafe { self.pool.release(self.slot) };
         // `self.pool` (an `Arc` of the pool's shared state) drops here.
     }
 }
 
 struct ThreadCaches {
     last_key: Cell<*const ()>,
-    last_slot: Cell<*const Slot>,
+    last_slot: Cell<SlotPtr>,
     entries: RefCell<Vec<Entry>>,
 }
 
@@ -69,8 +77,8 @@ impl ThreadCaches {
     fn find_or_register(
         &self,
         key: *const (),
-        register: impl FnOnce() -> (*const Slot, Box<dyn Registration>),
-    ) -> *const Slot {
+        register: impl FnOnce() -> (SlotPtr, Box<dyn Registration>),
+    ) -> SlotPtr {
         let found = self
             .entries
             .borrow()
@@ -147,8 +155,8 @@ crate::sync::thread_local! {
 #[inline(always)]
 pub(crate) fn slot_of(
     key: *const (),
-    register: impl FnOnce() -> (*const Slot, Box<dyn Registration>),
-) -> Option<*const Slot> {
+    register: impl FnOnce() -> (SlotPtr, Box<dyn Registration>),
+) -> Option<SlotPtr> {
     CACHES
         .try_with(|t| {
             if t.last_key.get() == key {

@@ -103,153 +103,146 @@ mod depot;
 mod local;
 mod owned;
 mod registry;
+mod shared;
+mod single;
 mod stats;
 
-pub use config::{MAX_PER_THREAD, TlsConfig, TlsConfigError};
+pub use config::{KindTlsConfig, MAX_PER_THREAD, TlsConfig, TlsConfigError};
 pub use owned::OwnedCachedBuf;
+pub use single::{KindCachedBuf, KindTlsPool, OwnedKindCachedBuf};
 pub use stats::{TlsKindStats, TlsStats};
 
 use core::fmt;
-use core::mem::ManuallyDrop;
-use core::ops::{Deref, DerefMut};
 
 use simd_aligned::VecSimd;
 use wide::f64x4;
 
 use crate::pool::{
-    BufferKind, BufferPool, Compression, ConfigError, ReturnOutcome, Serialization, Simd, Tagged,
-    Variant,
+    BufferPool, Compression, ConfigError, Guard, Home, HomeSealed, ProvidedKind, ReturnOutcome,
+    Serialization, Simd, Tagged, Token, Variant,
 };
-use crate::stack::{CapacityError, FreeList};
-use crate::sync::{Arc, AtomicBool, Ordering::Relaxed};
+use crate::stack::CapacityError;
 
-use crate::counters::cache::Counts;
-use crate::counters::non_negative;
 use cache::{Front, KindCache};
-use depot::Depot;
-use local::Registration;
-use registry::{Registry, Slot};
+use registry::SlotCaches;
+use shared::{Core, Kinds, Serves, discard_kind, drain_kind, flush_kind, new_front};
 
-/// A kind the cache front serves: the pool's three [`BufferKind`]s.
-pub trait CachedKind: BufferKind + sealed::Sealed {}
+/// A kind the cache front serves: the pool's three
+/// [`ProvidedKind`]s. (A user kind gets the same front as a
+/// [`KindTlsPool`].)
+pub trait CachedKind: ProvidedKind + sealed::Sealed {}
 
 impl CachedKind for Serialization {}
 impl CachedKind for Compression {}
 impl CachedKind for Simd {}
 
 mod sealed {
-    use super::{Front, Inner, KindCache, Slot, Variant};
-    use crate::pool::BufferKind;
+    use super::{Front, KindCache, Provided, ProvidedCaches, Variant};
+    use crate::pool::ProvidedKind;
 
-    /// Maps a kind to its part of the shared state and of a slot.
-    pub trait Sealed: BufferKind {
-        fn front<V: Variant>(inner: &Inner<V>) -> &Front<Self>;
-        fn cache(slot: &Slot) -> &KindCache<Self>;
+    /// Maps a provided kind to its part of the shared state and of a slot.
+    pub trait Sealed: ProvidedKind {
+        fn front<V: Variant>(kinds: &Provided<V>) -> &Front<Self>;
+        fn cache(caches: &ProvidedCaches) -> &KindCache<Self>;
     }
 
-    impl Sealed for crate::pool::Serialization {
-        #[inline(always)]
-        fn front<V: Variant>(inner: &Inner<V>) -> &Front<Self> {
-            &inner.serialization
-        }
-        #[inline(always)]
-        fn cache(slot: &Slot) -> &KindCache<Self> {
-            &slot.serialization
-        }
+    macro_rules! provided {
+        ($kind:ty, $field:ident) => {
+            impl Sealed for $kind {
+                #[inline(always)]
+                fn front<V: Variant>(kinds: &Provided<V>) -> &Front<Self> {
+                    &kinds.$field
+                }
+                #[inline(always)]
+                fn cache(caches: &ProvidedCaches) -> &KindCache<Self> {
+                    &caches.$field
+                }
+            }
+        };
     }
 
-    impl Sealed for crate::pool::Compression {
-        #[inline(always)]
-        fn front<V: Variant>(inner: &Inner<V>) -> &Front<Self> {
-            &inner.compression
-        }
-        #[inline(always)]
-        fn cache(slot: &Slot) -> &KindCache<Self> {
-            &slot.compression
-        }
-    }
+    provided!(crate::pool::Serialization, serialization);
+    provided!(crate::pool::Compression, compression);
+    provided!(crate::pool::Simd, simd);
+}
 
-    impl Sealed for crate::pool::Simd {
-        #[inline(always)]
-        fn front<V: Variant>(inner: &Inner<V>) -> &Front<Self> {
-            &inner.simd
-        }
-        #[inline(always)]
-        fn cache(slot: &Slot) -> &KindCache<Self> {
-            &slot.simd
+/// The three provided kinds' shared state: the pool (windows, sizes and
+/// the loose lists: each kind pool's free list) and a front per kind.
+/// Nominally `pub` (the sealed trait names it) but in a private module's
+/// reach only.
+pub struct Provided<V: Variant> {
+    pool: BufferPool<V>,
+    serialization: Front<Serialization>,
+    compression: Front<Compression>,
+    simd: Front<Simd>,
+    config: TlsConfig,
+}
+
+/// One thread's caches of the three provided kinds.
+pub struct ProvidedCaches {
+    serialization: KindCache<Serialization>,
+    compression: KindCache<Compression>,
+    simd: KindCache<Simd>,
+}
+
+impl SlotCaches for ProvidedCaches {
+    fn new(per_thread: usize) -> Self {
+        Self {
+            serialization: KindCache::new(per_thread),
+            compression: KindCache::new(per_thread),
+            simd: KindCache::new(per_thread),
         }
     }
 }
 
-/// Nominally `pub` (the sealed trait's signatures name it) but in a private
-/// module: no path outside `tls` reaches it.
-mod shared {
-    use super::{
-        AtomicBool, BufferPool, Compression, Front, Registry, Serialization, Simd, TlsConfig,
-        Variant,
-    };
+impl<V: Variant> Kinds for Provided<V> {
+    type Caches = ProvidedCaches;
 
-    /// The state shared by a pool's handle and every thread caching for it.
-    pub struct Inner<V: Variant> {
-        /// Windows, sizes and the loose lists (each shelf's free list).
-        pub(super) pool: BufferPool<V>,
-        pub(super) serialization: Front<Serialization>,
-        pub(super) compression: Front<Compression>,
-        pub(super) simd: Front<Simd>,
-        pub(super) registry: Registry,
-        /// Set when the handle is dropped: late flushes free their buffers.
-        pub(super) closed: AtomicBool,
-        pub(super) config: TlsConfig,
-    }
-}
-use shared::Inner;
-
-impl<V: Variant> Inner<V> {
-    fn is_closed(&self) -> bool {
-        // Relaxed: a stale `false` only sends a late flush to the depot,
-        // whose buffers are freed with the last reference (invariant 4).
-        self.closed.load(Relaxed)
+    fn per_thread(&self) -> usize {
+        self.config.per_thread
     }
 
-    /// Flushes (or, if closed, discards) every kind of `slot`.
-    ///
-    /// # Safety
-    /// The caller owns `slot` (won its state CAS).
-    unsafe fn flush_slot(&self, slot: &Slot) {
-        let closed = self.is_closed();
+    unsafe fn flush(&self, caches: &ProvidedCaches, closed: bool) {
         // SAFETY: forwarded from the caller.
         unsafe {
-            self.flush_kind::<Serialization>(slot, closed);
-            self.flush_kind::<Compression>(slot, closed);
-            self.flush_kind::<Simd>(slot, closed);
+            flush_kind::<Serialization, _>(self, caches, closed);
+            flush_kind::<Compression, _>(self, caches, closed);
+            flush_kind::<Simd, _>(self, caches, closed);
         }
     }
 
-    /// # Safety
-    /// As [`Self::flush_slot`].
-    unsafe fn flush_kind<K: CachedKind>(&self, slot: &Slot, closed: bool) {
-        let loose = self.pool.shelf::<K>().free_list();
+    unsafe fn discard(&self, caches: &ProvidedCaches) {
         // SAFETY: forwarded from the caller.
-        unsafe { K::front(self).flush(K::cache(slot), loose, closed) }
+        unsafe {
+            discard_kind::<Serialization, _>(self, caches);
+            discard_kind::<Compression, _>(self, caches);
+            discard_kind::<Simd, _>(self, caches);
+        }
     }
 
-    /// Gives a slot back: flush, then FREE.
-    fn release_slot(&self, slot: &Slot) {
-        if Registry::begin_release(slot) {
-            // SAFETY: `begin_release` moved the slot OWNED → EXITING for us.
-            unsafe { self.flush_slot(slot) };
-            Registry::end_release(slot);
-        }
+    fn drain(&self) {
+        drain_kind::<Serialization, _>(self);
+        drain_kind::<Compression, _>(self);
+        drain_kind::<Simd, _>(self);
     }
 }
 
-impl<V: Variant> Registration for Arc<Inner<V>> {
-    fn release(&self, slot: &Slot) {
-        self.release_slot(slot);
+impl<K: CachedKind, V: Variant> Serves<K> for Provided<V> {
+    type Loose = V::List<K::Buffer>;
+
+    #[inline(always)]
+    fn front(&self) -> &Front<K> {
+        K::front(self)
     }
 
-    fn closed(&self) -> bool {
-        self.is_closed()
+    #[inline(always)]
+    fn loose(&self) -> &V::List<K::Buffer> {
+        self.pool.shelf::<K>().free_list()
+    }
+
+    #[inline(always)]
+    fn cache(caches: &ProvidedCaches) -> &KindCache<K> {
+        K::cache(caches)
     }
 }
 
@@ -261,11 +254,8 @@ impl<V: Variant> Registration for Arc<Inner<V>> {
 /// register on their first call (a slot claimed lock-free) and give their
 /// cache back when they exit.
 pub struct TlsPool<V: Variant = Tagged> {
-    inner: Arc<Inner<V>>,
+    core: Core<Provided<V>>,
 }
-
-/// Depot magazines beyond `count / batch`, for partial batches.
-const PARTIAL_MAGAZINES: usize = 16;
 
 /// The behaviour mutants of the front, for the models (`mutation::is_active`
 /// is a constant `false` outside a model run). Public only in model builds.
@@ -287,28 +277,21 @@ pub use mutants::{HALF_GIVE_BACK, HOARD_ITEMS, HOARD_PLACES};
 #[cfg(not(any(loom, shuttle)))]
 use mutants::{HALF_GIVE_BACK, HOARD_ITEMS, HOARD_PLACES};
 
-fn depot_error(e: CapacityError) -> TlsConfigError {
+/// A depot that cannot be built, as the config error it stands for.
+fn depot_error<Kind>(e: CapacityError) -> TlsConfigError<Kind> {
     TlsConfigError::Pool(match e {
         CapacityError::Zero => ConfigError::ZeroCount,
         CapacityError::TooLarge { requested, max } => ConfigError::CountTooLarge { requested, max },
     })
 }
 
-fn front<K: CachedKind>(config: &TlsConfig) -> Result<Front<K>, TlsConfigError> {
-    let batch = config.batch();
-    let count = config.pool.count;
-    // Whole batches of the count, plus room for a few partial magazines
-    // (a cache given back at thread exit); past those, the loose list.
-    let slots = count / batch + count.min(PARTIAL_MAGAZINES);
-    let depot = Depot::new(slots, batch).map_err(depot_error)?;
-    // The pre-allocation stays on the shelf's free list (the loose list):
-    // a thread's first get takes one buffer from it, not a batch.
-    Ok(Front::new(
-        depot,
+fn provided_front<K: CachedKind>(config: &TlsConfig) -> Result<Front<K>, TlsConfigError> {
+    new_front(
         config.pool.size_of(K::ID),
-        count,
+        config.pool.count,
         config.per_thread,
-    ))
+    )
+    .map_err(depot_error)
 }
 
 impl<V: Variant> TlsPool<V> {
@@ -326,67 +309,20 @@ impl<V: Variant> TlsPool<V> {
     pub fn new(config: TlsConfig) -> Result<Self, TlsConfigError> {
         config.validate()?;
         let pool = BufferPool::<V>::new(config.pool)?;
-        let inner = Inner {
-            serialization: front::<Serialization>(&config)?,
-            compression: front::<Compression>(&config)?,
-            simd: front::<Simd>(&config)?,
-            pool,
-            registry: Registry::new(config.per_thread),
-            closed: AtomicBool::new(false),
-            config,
-        };
         Ok(Self {
-            inner: Arc::new(inner),
+            core: Core::new(Provided {
+                serialization: provided_front(&config)?,
+                compression: provided_front(&config)?,
+                simd: provided_front(&config)?,
+                pool,
+                config,
+            }),
         })
     }
 
     /// The configuration the pool was built with.
     pub fn config(&self) -> &TlsConfig {
-        &self.inner.config
-    }
-
-    #[inline(always)]
-    fn key(&self) -> *const () {
-        Arc::as_ptr(&self.inner).cast()
-    }
-
-    /// Runs `f` on this thread's slot (registering on first use). When the
-    /// thread's table is gone (thread-local destructors running), borrows a
-    /// slot for the one call and gives it straight back.
-    ///
-    /// Both cases hand `f` a slot pointer, so `f` is inlined once and its
-    /// result stays in registers (no return slot in memory).
-    #[inline(always)]
-    fn with_slot<R>(&self, f: impl FnOnce(&Inner<V>, &Slot) -> R) -> R {
-        let inner = &*self.inner;
-        let (slot, borrowed) = match local::slot_of(self.key(), || self.register()) {
-            Some(slot) => (slot, false),
-            None => (self.borrow_slot(), true),
-        };
-        // SAFETY: the slot is this thread's (its table entry, which lives
-        // while the entry's `Arc` does — at least as long as `&self`), or
-        // claimed just now for this one call.
-        let r = f(inner, unsafe { &*slot });
-        if borrowed {
-            // SAFETY: as above.
-            inner.release_slot(unsafe { &*slot });
-        }
-        r
-    }
-
-    /// Claims a slot for this thread's table entry (first use).
-    #[cold]
-    #[inline(never)]
-    fn register(&self) -> (*const Slot, Box<dyn Registration>) {
-        let slot: *const Slot = self.inner.registry.claim();
-        (slot, Box::new(Arc::clone(&self.inner)))
-    }
-
-    /// Claims a slot for one call (the thread's table is gone).
-    #[cold]
-    #[inline(never)]
-    fn borrow_slot(&self) -> *const Slot {
-        self.inner.registry.claim()
+        &self.core.kinds().config
     }
 
     /// A cleared buffer of kind `K`: from this thread's cache, else a batch
@@ -394,11 +330,42 @@ impl<V: Variant> TlsPool<V> {
     /// miss, counted).
     #[inline]
     pub fn get<K: CachedKind>(&self) -> K::Buffer {
-        self.with_slot(|inner, slot| {
-            let loose = inner.pool.shelf::<K>().free_list();
-            // SAFETY: `with_slot` hands us a slot this thread owns.
-            unsafe { K::front(inner).get(K::cache(slot), loose) }
-        })
+        self.core.get::<K>()
+    }
+
+    /// A cleared buffer of kind `K`, or `None` without allocating when this
+    /// thread's cache, the depot and the loose list are empty: back-pressure
+    /// instead of a miss. Each `None` is counted in
+    /// [`KindStats::try_get_empty`](crate::pool::KindStats::try_get_empty) (it is not a get, so not a miss). Under
+    /// the contract's slack, buffers in other threads' caches are out of
+    /// reach (a `get` would miss there too).
+    ///
+    /// ```
+    /// use verified_pools::pool::{PoolConfig, Serialization};
+    /// use verified_pools::tls::{TlsConfig, TlsPool};
+    ///
+    /// let pool: TlsPool = TlsPool::new(TlsConfig {
+    ///     pool: PoolConfig { count: 1, ..PoolConfig::default() },
+    ///     per_thread: 1,
+    /// })?;
+    /// let held = pool.try_get::<Serialization>().expect("one buffer is free");
+    /// assert!(pool.try_get::<Serialization>().is_none()); // nothing allocated
+    /// pool.give_back::<Serialization>(held);
+    /// assert!(pool.try_guard::<Serialization>().is_some());
+    /// let s = pool.stats().serialization.pool;
+    /// assert_eq!((s.hits, s.misses, s.try_get_empty, s.fresh_allocations), (2, 0, 1, 1));
+    /// # Ok::<(), verified_pools::tls::TlsConfigError>(())
+    /// ```
+    #[inline]
+    pub fn try_get<K: CachedKind>(&self) -> Option<K::Buffer> {
+        self.core.try_get::<K>()
+    }
+
+    /// A cleared buffer of kind `K` in a guard, or `None` without allocating
+    /// (see [`try_get`](Self::try_get)).
+    #[inline]
+    pub fn try_guard<K: CachedKind>(&self) -> Option<CachedBuf<'_, K, V>> {
+        self.try_get::<K>().map(|buffer| Guard::new(buffer, self))
     }
 
     /// Offers a buffer of kind `K` back: kept (in this thread's cache) if
@@ -406,28 +373,18 @@ impl<V: Variant> TlsPool<V> {
     /// `count`, else dropped. Either way the outcome is counted.
     #[inline]
     pub fn give_back<K: CachedKind>(&self, buffer: K::Buffer) -> ReturnOutcome {
-        self.with_slot(|inner, slot| {
-            let loose = inner.pool.shelf::<K>().free_list();
-            // SAFETY: `with_slot` hands us a slot this thread owns.
-            unsafe { K::front(inner).give_back(K::cache(slot), loose, buffer) }
-        })
+        self.core.give_back::<K>(buffer)
     }
 
     /// A cleared buffer of kind `K` in a guard that gives it back (through
     /// the dropping thread's cache) when dropped.
     #[inline]
     pub fn guard<K: CachedKind>(&self) -> CachedBuf<'_, K, V> {
-        CachedBuf {
-            buffer: ManuallyDrop::new(self.get::<K>()),
-            pool: self,
-        }
+        Guard::new(self.get::<K>(), self)
     }
 
     fn note_taken_out<K: CachedKind>(&self) {
-        self.with_slot(|inner, slot| {
-            // SAFETY: `with_slot` hands us a slot this thread owns.
-            unsafe { K::front(inner).note_taken_out(K::cache(slot)) }
-        })
+        self.core.note_taken_out::<K>();
     }
 
     /// A cleared serialization buffer (see [`get`](Self::get)).
@@ -472,7 +429,7 @@ impl<V: Variant> TlsPool<V> {
     /// stops using the pool for a while can call it so that its cached
     /// buffers serve other threads meanwhile.
     pub fn flush_local(&self) {
-        local::release(self.key());
+        self.core.flush_local();
     }
 
     /// Statistics of every kind and of the caches. Exact at quiescence —
@@ -480,71 +437,16 @@ impl<V: Variant> TlsPool<V> {
     /// made them (joined them, say) — including buffers sitting in thread
     /// caches; see [`TlsKindStats::pool`] for `peak_in_use`.
     pub fn stats(&self) -> TlsStats {
-        let inner = &*self.inner;
-        let (mut threads, mut slots) = (0, 0);
-        for slot in inner.registry.iter() {
-            slots += 1;
-            threads += usize::from(slot.is_owned());
-        }
+        let (threads, slots) = self.core.threads_and_slots();
+        let config = self.config();
         TlsStats {
-            serialization: self.kind_stats::<Serialization>(),
-            compression: self.kind_stats::<Compression>(),
-            simd: self.kind_stats::<Simd>(),
+            serialization: self.core.kind_stats::<Serialization>(),
+            compression: self.core.kind_stats::<Compression>(),
+            simd: self.core.kind_stats::<Simd>(),
             threads,
             slots,
-            per_thread_capacity: inner.config.per_thread,
-            batch: inner.config.batch(),
-        }
-    }
-
-    /// Raw totals of kind `K` over every slot: counts, cached, places, and
-    /// the sum of the slots' peaks.
-    fn totals<K: CachedKind>(&self) -> (Counts, usize, usize, usize) {
-        let inner = &*self.inner;
-        let (mut sum, mut cached, mut places, mut peak) =
-            (Counts::default(), 0usize, 0usize, 0usize);
-        for slot in inner.registry.iter() {
-            let r = K::cache(slot).read();
-            sum.add(&r.counts);
-            cached = cached.wrapping_add(r.counts.cached());
-            places = places.wrapping_add(r.places);
-            peak = peak.wrapping_add(r.peak);
-        }
-        (sum, cached, places, peak)
-    }
-
-    fn kind_stats<K: CachedKind>(&self) -> TlsKindStats {
-        let front = K::front(&*self.inner);
-        let (raw, cached, places, peak) = self.totals::<K>();
-        let in_use = non_negative(raw.in_use());
-        // One slot: every call went through one cache, whose high-water mark
-        // is the pool's. Several: the sum of the caches' marks bounds the
-        // peak from above, and so does every buffer ever made (the
-        // pre-allocation plus every miss, counted from the start, not since
-        // a reset): nothing can be out that was never made.
-        let peak_in_use_exact = inner_slots(&self.inner) <= 1;
-        let peak_in_use = if peak_in_use_exact {
-            peak.max(in_use)
-        } else {
-            peak.min(front.count.saturating_add(raw.totals.misses))
-                .max(in_use)
-        };
-        let pooled = non_negative(
-            front
-                .count
-                .wrapping_add(raw.totals.accepted)
-                .wrapping_sub(raw.totals.hits),
-        );
-        TlsKindStats {
-            pool: front.base.since(&raw.totals).kind_stats(
-                front.base.preallocated(),
-                pooled,
-                in_use,
-                peak_in_use,
-            ),
-            peak_in_use_exact,
-            cached: non_negative(cached),
-            reserved: non_negative(places.wrapping_sub(cached)),
+            per_thread_capacity: config.per_thread,
+            batch: config.batch(),
         }
     }
 
@@ -553,72 +455,16 @@ impl<V: Variant> TlsPool<V> {
     /// `in_use` (each cache's peak at its own in-use figure). Meant for
     /// quiescence.
     pub fn reset_stats(&self) {
-        self.reset_kind::<Serialization>();
-        self.reset_kind::<Compression>();
-        self.reset_kind::<Simd>();
-    }
-
-    fn reset_kind<K: CachedKind>(&self) {
-        let (raw, ..) = self.totals::<K>();
-        K::front(&*self.inner).base.record(&raw.totals);
-        for slot in self.inner.registry.iter() {
-            let cache = K::cache(slot);
-            cache.reset_peak(non_negative(cache.read().counts.in_use()));
-        }
+        self.core.reset_kind::<Serialization>();
+        self.core.reset_kind::<Compression>();
+        self.core.reset_kind::<Simd>();
     }
 
     /// The underlying pool (windows, sizes, bound). Its own statistics do
     /// not see traffic through the caches; use [`stats`](Self::stats).
     pub fn pool(&self) -> &BufferPool<V> {
-        &self.inner.pool
+        &self.core.kinds().pool
     }
-}
-
-/// Slots ever made in `inner`'s registry.
-fn inner_slots<V: Variant>(inner: &Inner<V>) -> usize {
-    inner.registry.iter().count()
-}
-
-impl<V: Variant> Drop for TlsPool<V> {
-    fn drop(&mut self) {
-        let inner = &*self.inner;
-        // Relaxed: threads that see it late flush into the depot, which the
-        // last reference frees (invariant 4).
-        inner.closed.store(true, Relaxed);
-        for slot in inner.registry.iter() {
-            if Registry::reclaim(slot) {
-                // SAFETY: `reclaim` moved the slot to RECLAIMED for us; its
-                // owner will never touch it again.
-                unsafe {
-                    discard_kind::<Serialization, V>(inner, slot);
-                    discard_kind::<Compression, V>(inner, slot);
-                    discard_kind::<Simd, V>(inner, slot);
-                }
-            }
-        }
-        drain::<Serialization, V>(inner);
-        drain::<Compression, V>(inner);
-        drain::<Simd, V>(inner);
-    }
-}
-
-/// # Safety
-/// The caller owns `slot` (reclaimed it).
-unsafe fn discard_kind<K: CachedKind, V: Variant>(inner: &Inner<V>, slot: &Slot) {
-    // SAFETY: forwarded from the caller.
-    unsafe { K::front(inner).discard(K::cache(slot)) }
-}
-
-/// Frees the buffers in `K`'s depot and loose list now, rather than when the
-/// last thread holding a reference exits.
-fn drain<K: CachedKind, V: Variant>(inner: &Inner<V>) {
-    let front = K::front(inner);
-    let mut out = Vec::with_capacity(front.depot.batch());
-    while front.depot.pop_batch(&mut out).is_some() {
-        out.clear();
-    }
-    let loose = inner.pool.shelf::<K>().free_list();
-    while loose.pop().is_some() {}
 }
 
 impl<V: Variant> fmt::Debug for TlsPool<V> {
@@ -632,68 +478,19 @@ impl<V: Variant> fmt::Debug for TlsPool<V> {
 }
 
 /// A cached buffer that goes back (through the dropping thread's cache)
-/// when dropped.
-pub struct CachedBuf<'pool, K: CachedKind, V: Variant = Tagged> {
-    buffer: ManuallyDrop<K::Buffer>,
-    pool: &'pool TlsPool<V>,
-}
+/// when dropped: the pool's one [`Guard`], borrowing the front.
+pub type CachedBuf<'pool, K, V = Tagged> = Guard<K, &'pool TlsPool<V>>;
 
-impl<'pool, K: CachedKind, V: Variant> CachedBuf<'pool, K, V> {
-    /// Returns the buffer now and says whether the pool kept it.
-    pub fn give_back(self) -> ReturnOutcome {
-        let (buffer, pool) = self.disarm();
-        pool.give_back::<K>(buffer)
+impl<V: Variant> HomeSealed for &TlsPool<V> {}
+
+impl<K: CachedKind, V: Variant> Home<K> for &TlsPool<V> {
+    #[inline]
+    fn give_back_loan(&self, buffer: K::Buffer, _: Token) -> ReturnOutcome {
+        self.give_back::<K>(buffer)
     }
-
-    /// Takes the buffer out of the pool for good (counted as `taken_out`).
-    pub fn into_inner(self) -> K::Buffer {
-        let (buffer, pool) = self.disarm();
-        pool.note_taken_out::<K>();
-        buffer
-    }
-
-    fn disarm(self) -> (K::Buffer, &'pool TlsPool<V>) {
-        let mut this = ManuallyDrop::new(self);
-        // SAFETY: `this` is never dropped and not used after this line
-        // except to copy `pool`, so the buffer is moved out exactly once.
-        let buffer = unsafe { ManuallyDrop::take(&mut this.buffer) };
-        (buffer, this.pool)
-    }
-}
-
-impl<K: CachedKind, V: Variant> Drop for CachedBuf<'_, K, V> {
-    fn drop(&mut self) {
-        // SAFETY: `drop` runs at most once and the consuming methods bypass
-        // it, so the buffer is still here and taken exactly once.
-        let buffer = unsafe { ManuallyDrop::take(&mut self.buffer) };
-        self.pool.give_back::<K>(buffer);
-    }
-}
-
-impl<K: CachedKind, V: Variant> Deref for CachedBuf<'_, K, V> {
-    type Target = K::Buffer;
 
     #[inline]
-    fn deref(&self) -> &K::Buffer {
-        &self.buffer
-    }
-}
-
-impl<K: CachedKind, V: Variant> DerefMut for CachedBuf<'_, K, V> {
-    #[inline]
-    fn deref_mut(&mut self) -> &mut K::Buffer {
-        &mut self.buffer
-    }
-}
-
-impl<K: CachedKind, V: Variant> fmt::Debug for CachedBuf<'_, K, V>
-where
-    K::Buffer: fmt::Debug,
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CachedBuf")
-            .field("kind", &K::ID)
-            .field("buffer", &*self.buffer)
-            .finish()
+    fn note_taken_out(&self, _: Token) {
+        TlsPool::note_taken_out::<K>(self);
     }
 }

@@ -1,17 +1,15 @@
-//! `OwnedCachedBuf`: a cached buffer whose guard holds an `Arc` of the pool,
-//! so it can move into `thread::spawn` or a task and go back (through the
-//! dropping thread's cache) wherever it is dropped.
+//! `OwnedCachedBuf`: a cached buffer whose guard (the pool's one
+//! [`Guard`]) holds an `Arc` of the pool, so it can move into
+//! `thread::spawn` or a task and go back (through the dropping thread's
+//! cache) wherever it is dropped.
 //!
 //! The `Arc` is the user's handle, `std::sync::Arc<TlsPool<V>>` (a method
 //! receiver must be a std smart pointer); it touches none of the pool's
 //! shared state, which every back end sees through `crate::sync` as before.
 
-use core::fmt;
-use core::mem::ManuallyDrop;
-use core::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
-use crate::pool::{ReturnOutcome, Tagged, Variant};
+use crate::pool::{Guard, Home, HomeSealed, ReturnOutcome, Tagged, Token, Variant};
 
 use super::{CachedKind, TlsPool};
 
@@ -35,93 +33,27 @@ use super::{CachedKind, TlsPool};
 /// assert_eq!(pool.stats().serialization.pool.returns_accepted, 1);
 /// # Ok::<(), verified_pools::tls::TlsConfigError>(())
 /// ```
-pub struct OwnedCachedBuf<K: CachedKind, V: Variant = Tagged> {
-    buffer: ManuallyDrop<K::Buffer>,
-    pool: ManuallyDrop<Arc<TlsPool<V>>>,
-}
+pub type OwnedCachedBuf<K, V = Tagged> = Guard<K, Arc<TlsPool<V>>>;
 
 impl<V: Variant> TlsPool<V> {
     /// A cleared buffer of kind `K` in a guard holding an `Arc` of the pool:
     /// it may outlive the borrow of `self` and move to another thread.
     #[inline]
     pub fn guard_owned<K: CachedKind>(self: &Arc<Self>) -> OwnedCachedBuf<K, V> {
-        OwnedCachedBuf {
-            buffer: ManuallyDrop::new(self.get::<K>()),
-            pool: ManuallyDrop::new(Arc::clone(self)),
-        }
+        Guard::new(self.get::<K>(), Arc::clone(self))
     }
 }
 
-impl<K: CachedKind, V: Variant> OwnedCachedBuf<K, V> {
-    /// Returns the buffer now and says whether the pool kept it.
-    pub fn give_back(self) -> ReturnOutcome {
-        let (buffer, pool) = self.disarm();
-        pool.give_back::<K>(buffer)
-    }
+impl<V: Variant> HomeSealed for Arc<TlsPool<V>> {}
 
-    /// Takes the buffer out of the pool for good (counted as `taken_out`).
-    pub fn into_inner(self) -> K::Buffer {
-        let (buffer, pool) = self.disarm();
-        pool.note_taken_out::<K>();
-        buffer
+impl<K: CachedKind, V: Variant> Home<K> for Arc<TlsPool<V>> {
+    #[inline]
+    fn give_back_loan(&self, buffer: K::Buffer, _: Token) -> ReturnOutcome {
+        self.give_back::<K>(buffer)
     }
-
-    /// The pool this buffer goes back to.
-    pub fn pool(&self) -> &Arc<TlsPool<V>> {
-        &self.pool
-    }
-
-    fn disarm(self) -> (K::Buffer, Arc<TlsPool<V>>) {
-        let mut this = ManuallyDrop::new(self);
-        // SAFETY: `this` is never dropped and not used after these lines, so
-        // the buffer and the `Arc` are each moved out exactly once.
-        unsafe {
-            (
-                ManuallyDrop::take(&mut this.buffer),
-                ManuallyDrop::take(&mut this.pool),
-            )
-        }
-    }
-}
-
-impl<K: CachedKind, V: Variant> Drop for OwnedCachedBuf<K, V> {
-    fn drop(&mut self) {
-        // SAFETY: `drop` runs at most once and the consuming methods bypass
-        // it, so both fields are still here and each is taken exactly once.
-        let (buffer, pool) = unsafe {
-            (
-                ManuallyDrop::take(&mut self.buffer),
-                ManuallyDrop::take(&mut self.pool),
-            )
-        };
-        pool.give_back::<K>(buffer);
-    }
-}
-
-impl<K: CachedKind, V: Variant> Deref for OwnedCachedBuf<K, V> {
-    type Target = K::Buffer;
 
     #[inline]
-    fn deref(&self) -> &K::Buffer {
-        &self.buffer
-    }
-}
-
-impl<K: CachedKind, V: Variant> DerefMut for OwnedCachedBuf<K, V> {
-    #[inline]
-    fn deref_mut(&mut self) -> &mut K::Buffer {
-        &mut self.buffer
-    }
-}
-
-impl<K: CachedKind, V: Variant> fmt::Debug for OwnedCachedBuf<K, V>
-where
-    K::Buffer: fmt::Debug,
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OwnedCachedBuf")
-            .field("kind", &K::ID)
-            .field("buffer", &*self.buffer)
-            .finish()
+    fn note_taken_out(&self, _: Token) {
+        TlsPool::note_taken_out::<K>(self);
     }
 }

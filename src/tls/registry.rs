@@ -28,35 +28,39 @@
 
 use core::ptr;
 
-use crate::pool::{Compression, Serialization, Simd};
 use crate::sync::mutation::ord;
 use crate::sync::{AtomicPtr, AtomicUsize, Ordering::*};
 use crossbeam_utils::CachePadded;
-
-use super::cache::KindCache;
 
 pub(crate) const FREE: usize = 0;
 pub(crate) const OWNED: usize = 1;
 pub(crate) const EXITING: usize = 2;
 pub(crate) const RECLAIMED: usize = 3;
 
-/// One thread's caches of the three kinds in one pool.
-pub struct Slot {
-    next: *const CachePadded<Slot>,
+/// What a slot holds: one thread's caches of every kind its pool serves.
+pub(crate) trait SlotCaches {
+    /// Empty caches of `per_thread` places each.
+    fn new(per_thread: usize) -> Self;
+}
+
+/// One thread's caches (`C`: one per kind) in one pool.
+/// `repr(C)` with the caches first: the hot path reaches them at the
+/// slot's address, with no offset to add.
+#[repr(C)]
+pub struct Slot<C> {
+    pub(crate) caches: C,
+    next: *const CachePadded<Slot<C>>,
     pub(crate) state: AtomicUsize,
-    pub(crate) serialization: KindCache<Serialization>,
-    pub(crate) compression: KindCache<Compression>,
-    pub(crate) simd: KindCache<Simd>,
 }
 
 // SAFETY: a slot's caches hold `Send` buffers and are touched by one thread
 // at a time (invariant 1), handed over by the state word (invariant 2); the
 // rest is atomics and an immutable `next`.
-unsafe impl Send for Slot {}
+unsafe impl<C: Send> Send for Slot<C> {}
 // SAFETY: as above.
-unsafe impl Sync for Slot {}
+unsafe impl<C: Send> Sync for Slot<C> {}
 
-impl Slot {
+impl<C> Slot<C> {
     /// Whether some thread owns this slot now.
     pub(crate) fn is_owned(&self) -> bool {
         // Relaxed: a statistics figure (live threads); orders nothing.
@@ -65,12 +69,12 @@ impl Slot {
 }
 
 /// The list of slots of one pool.
-pub(crate) struct Registry {
-    head: AtomicPtr<CachePadded<Slot>>,
+pub(crate) struct Registry<C> {
+    head: AtomicPtr<CachePadded<Slot<C>>>,
     per_thread: usize,
 }
 
-impl Registry {
+impl<C: SlotCaches> Registry<C> {
     pub(crate) fn new(per_thread: usize) -> Self {
         Self {
             head: AtomicPtr::new(ptr::null_mut()),
@@ -79,22 +83,22 @@ impl Registry {
     }
 
     /// Every slot, newest first.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &Slot> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Slot<C>> {
         // Acquire: pairs with the Release CAS that linked the newest slot,
         // so its fields (and, via `next`, every older slot's) are visible.
-        let mut p: *const CachePadded<Slot> = self.head.load(ord(Acquire, "tls.registry.load"));
+        let mut p: *const CachePadded<Slot<C>> = self.head.load(ord(Acquire, "tls.registry.load"));
         core::iter::from_fn(move || {
             // SAFETY: non-null entries were published by `claim` and live
             // until the registry is dropped (invariant 3), which needs
             // `&mut self`, so not while this borrow lasts.
-            let slot: &Slot = unsafe { p.as_ref() }?;
+            let slot: &Slot<C> = unsafe { p.as_ref() }?;
             p = slot.next;
             Some(slot)
         })
     }
 
     /// A slot the calling thread now owns: a FREE one, else a new one.
-    pub(crate) fn claim(&self) -> &Slot {
+    pub(crate) fn claim(&self) -> &Slot<C> {
         for slot in self.iter() {
             // Relaxed: a pre-check; the CAS below decides.
             if slot.state.load(Relaxed) == FREE
@@ -118,15 +122,13 @@ impl Registry {
         let new = Box::into_raw(Box::new(CachePadded::new(Slot {
             next: ptr::null(),
             state: AtomicUsize::new(OWNED),
-            serialization: KindCache::new(self.per_thread),
-            compression: KindCache::new(self.per_thread),
-            simd: KindCache::new(self.per_thread),
+            caches: C::new(self.per_thread),
         })));
         // Relaxed: the value only seeds the CAS, which validates it.
         let mut head = self.head.load(Relaxed);
         loop {
             // SAFETY: `new` is ours alone until the CAS below publishes it.
-            let unpublished: &mut CachePadded<Slot> = unsafe { &mut *new };
+            let unpublished: &mut CachePadded<Slot<C>> = unsafe { &mut *new };
             unpublished.next = head;
             match self.head.compare_exchange_weak(
                 head,
@@ -146,7 +148,7 @@ impl Registry {
 
     /// The owner starts giving its slot up; false if the pool's drop has
     /// reclaimed it already (then the owner must not touch it).
-    pub(crate) fn begin_release(slot: &Slot) -> bool {
+    pub(crate) fn begin_release(slot: &Slot<C>) -> bool {
         slot.state
             .compare_exchange(
                 OWNED, EXITING,
@@ -160,7 +162,7 @@ impl Registry {
     }
 
     /// The owner has flushed its slot; anyone may claim it now.
-    pub(crate) fn end_release(slot: &Slot) {
+    pub(crate) fn end_release(slot: &Slot<C>) {
         // Release: the next claimer's Acquire CAS sees our flush and totals.
         slot.state.store(FREE, ord(Release, "tls.slot.release"));
     }
@@ -168,7 +170,7 @@ impl Registry {
     /// Pool teardown: takes `slot` away from its owner unless it is
     /// mid-release (then the owner finishes its flush itself). True if the
     /// caller now owns the slot's caches.
-    pub(crate) fn reclaim(slot: &Slot) -> bool {
+    pub(crate) fn reclaim(slot: &Slot<C>) -> bool {
         for from in [OWNED, FREE] {
             if slot
                 .state
@@ -192,7 +194,7 @@ impl Registry {
     }
 }
 
-impl Drop for Registry {
+impl<C> Drop for Registry<C> {
     fn drop(&mut self) {
         // Relaxed: `&mut self`, so no other thread is left to order with.
         let mut p = self.head.load(Relaxed);

@@ -1,9 +1,12 @@
-//! `Shelf<K, V>`: one kind's free list, acceptance window and counters.
+//! `KindPool<K, V>`: one kind's free list, acceptance window and counters —
+//! a whole pool for a user's kind, and each of the three parts of a
+//! [`BufferPool`](super::BufferPool).
 //!
 //! # Invariants
-//! 1. Every buffer in `list` has a size inside the window `[⌈size/2⌉,
-//!    size×2]`: pre-allocated buffers have exactly `size`, and `give_back`
-//!    checks the window before pushing.
+//! 1. Every buffer in `list` has a size inside the kind's window
+//!    (`K::acceptance_window(size)`, by default `[⌈size/2⌉, size×2]`):
+//!    pre-allocated buffers are measured before they are pooled (one outside
+//!    is a typed error), and `give_back` checks the window before pushing.
 //! 2. `list` never holds more than `bound` buffers (the list's own capacity:
 //!    native for `TaggedStack`, a `Capped` reservation otherwise).
 //! 3. Each buffer is owned by exactly one party: the list, or the caller it
@@ -23,19 +26,67 @@ use core::fmt;
 use core::marker::PhantomData;
 use core::ops::RangeInclusive;
 
-use super::config::ConfigError;
-use super::guard::PooledBuf;
+use std::sync::Arc;
+
+use super::config::{ConfigError, KindConfig, KindConfigError};
+use super::guard::{OwnedKindBuf, PooledBuf};
 use super::kind::BufferKind;
 use super::stats::{Counters, KindStats, ReturnOutcome};
-use super::variant::Variant;
+use super::variant::{Tagged, Variant};
 use crate::stack::{CapacityError, FreeList};
 use crossbeam_utils::CachePadded;
 
-/// One kind's part of a [`BufferPool`](super::BufferPool).
+/// A lock-free pool of one kind of buffer: a bounded free list (chosen by
+/// `V`), the kind's acceptance window and exact statistics — the pool for a
+/// user's own [`BufferKind`], and each kind's part of a
+/// [`BufferPool`](super::BufferPool) (reached through
+/// [`BufferPool::shelf`](super::BufferPool::shelf)).
 ///
-/// Reached through [`BufferPool::shelf`](super::BufferPool::shelf); it has
-/// the same operations as the pool's per-kind methods. Its free list is not
-/// reachable from outside the crate:
+/// ```
+/// use verified_pools::pool::{BufferKind, KindConfig, KindPool, ReturnOutcome};
+///
+/// /// 128-float feature vectors, zeroed on reuse, sized by length.
+/// enum Features {}
+///
+/// impl BufferKind for Features {
+///     type Buffer = Vec<f32>;
+///     const NAME: &'static str = "features";
+///     const UNIT_BYTES: usize = size_of::<f32>();
+///
+///     fn fresh(size: usize) -> Vec<f32> {
+///         vec![0.0; size]
+///     }
+///     fn try_fresh(size: usize) -> Option<Vec<f32>> {
+///         let mut v = Vec::new();
+///         v.try_reserve_exact(size).ok()?;
+///         v.resize(size, 0.0);
+///         Some(v)
+///     }
+///     fn reset(buffer: &mut Vec<f32>) {
+///         buffer.fill(0.0);
+///     }
+///     fn size_of(buffer: &Vec<f32>) -> usize {
+///         buffer.len()
+///     }
+///     // Only exact lengths come back.
+///     fn acceptance_window(size: usize) -> std::ops::RangeInclusive<usize> {
+///         size..=size
+///     }
+/// }
+///
+/// let pool: KindPool<Features> = KindPool::new(KindConfig { count: 2, size: 128 })?;
+/// {
+///     let mut v = pool.guard();
+///     v[0] = 1.0;
+/// } // back in the pool, zeroed on the next get
+/// assert_eq!(pool.get()[0], 0.0);
+/// assert_eq!(pool.give_back(vec![0.0; 127]), ReturnOutcome::TooSmall);
+/// let s = pool.stats();
+/// assert_eq!((s.hits, s.returns_accepted, s.rejected_too_small), (2, 1, 1));
+/// # Ok::<(), verified_pools::pool::KindConfigError>(())
+/// ```
+///
+/// Its free list is not reachable from outside the crate:
 ///
 /// ```compile_fail
 /// use verified_pools::FreeList;
@@ -44,20 +95,48 @@ use crossbeam_utils::CachePadded;
 /// // error: `free_list` is private; this push would skip the window check
 /// pool.shelf::<Serialization>().free_list().push(Vec::new()).ok();
 /// ```
-pub struct Shelf<K: BufferKind, V: Variant> {
+pub struct KindPool<K: BufferKind, V: Variant = Tagged> {
     list: V::List<K::Buffer>,
     counters: CachePadded<Counters>,
     size: usize,
     accept_min: usize,
     accept_max: usize,
     preallocated: usize,
-    kind: PhantomData<K>,
+    // `fn() -> K`: the marker is a type, never a value, so the pool is
+    // `Send + Sync` whatever `K` is (its buffers are `Send` by the trait).
+    kind: PhantomData<fn() -> K>,
 }
 
-impl<K: BufferKind, V: Variant> Shelf<K, V> {
-    /// A shelf of `count` fresh buffers of `size`. The caller has validated
-    /// `size` (non-zero, `size × 2` fits).
-    pub(crate) fn new(size: usize, count: usize) -> Result<Self, ConfigError> {
+/// The name [`BufferPool::shelf`](super::BufferPool::shelf) returns a
+/// kind's part by: the same type.
+pub type Shelf<K, V = Tagged> = KindPool<K, V>;
+
+impl<K: BufferKind, V: Variant> KindPool<K, V> {
+    /// Validates `config` and pre-allocates `config.count` buffers of
+    /// `config.size`.
+    ///
+    /// Errors: everything [`KindConfig::validate`] rejects, and (nothing
+    /// leaked: the buffers made so far are freed)
+    /// [`ConfigError::OutOfMemory`] when the allocator refuses a
+    /// pre-allocation, [`ConfigError::FreshOutsideWindow`] when a fresh
+    /// buffer measures outside the kind's acceptance window.
+    ///
+    /// ```
+    /// use verified_pools::pool::{ConfigError, KindConfig, KindPool, Serialization};
+    ///
+    /// let err = KindPool::<Serialization>::new(KindConfig { count: 0, size: 64 });
+    /// assert_eq!(err.err(), Some(ConfigError::ZeroCount));
+    /// ```
+    pub fn new(config: KindConfig) -> Result<Self, KindConfigError> {
+        config.validate::<K>()?;
+        Self::build(config.size, config.count).map_err(|e| e.map_kind(|()| K::NAME))
+    }
+
+    /// `count` fresh buffers of `size`, each measured against the window.
+    /// The caller has validated `size` (non-zero, `size × 2` fits) and
+    /// names the kind in the error.
+    pub(crate) fn build(size: usize, count: usize) -> Result<Self, ConfigError<()>> {
+        let window = K::acceptance_window(size);
         let list = V::List::<K::Buffer>::with_capacity(count).map_err(|e| match e {
             CapacityError::Zero => ConfigError::ZeroCount,
             CapacityError::TooLarge { requested, max } => {
@@ -65,7 +144,15 @@ impl<K: BufferKind, V: Variant> Shelf<K, V> {
             }
         })?;
         for _ in 0..count {
-            let buffer = K::try_fresh(size).ok_or(ConfigError::OutOfMemory(K::ID))?;
+            let buffer = K::try_fresh(size).ok_or(ConfigError::OutOfMemory(()))?;
+            let measured = K::size_of(&buffer);
+            if !window.contains(&measured) {
+                return Err(ConfigError::FreshOutsideWindow {
+                    kind: (),
+                    size,
+                    measured,
+                });
+            }
             if list.push(buffer).is_err() {
                 // The list accepted `count` as its capacity; refusing one of
                 // the first `count` pushes would be a free-list bug. Report
@@ -80,8 +167,8 @@ impl<K: BufferKind, V: Variant> Shelf<K, V> {
             list,
             counters: CachePadded::new(Counters::new(count)),
             size,
-            accept_min: size.div_ceil(2),
-            accept_max: size.saturating_mul(2),
+            accept_min: *window.start(),
+            accept_max: *window.end(),
             preallocated: count,
             kind: PhantomData,
         })
@@ -125,8 +212,15 @@ impl<K: BufferKind, V: Variant> Shelf<K, V> {
         self.try_get().map(|buffer| PooledBuf::new(buffer, self))
     }
 
+    /// A cleared buffer in a guard holding an `Arc` of the pool: it may
+    /// outlive the borrow of `self` and move to another thread or task.
+    #[inline]
+    pub fn guard_owned(self: &Arc<Self>) -> OwnedKindBuf<K, V> {
+        OwnedKindBuf::new(self.get(), Arc::clone(self))
+    }
+
     /// Offers `buffer` back by value: kept if its size is in the window and
-    /// the shelf is below its bound, else dropped. Either way the outcome is
+    /// the pool is below its bound, else dropped. Either way the outcome is
     /// counted; a buffer outside the window is taken for a foreign one and
     /// leaves `in_use` alone (see [`KindStats::in_use`]).
     #[inline]
@@ -174,7 +268,8 @@ impl<K: BufferKind, V: Variant> Shelf<K, V> {
         self.counters.note_taken_out();
     }
 
-    /// This kind's statistics now.
+    /// This kind's statistics now (see
+    /// [`BufferPool::stats`](super::BufferPool::stats) for what "exact" means).
     pub fn stats(&self) -> KindStats {
         self.counters.snapshot(self.preallocated)
     }
@@ -189,12 +284,14 @@ impl<K: BufferKind, V: Variant> Shelf<K, V> {
         self.size
     }
 
-    /// The sizes `give_back` accepts: `⌈size/2⌉ ..= size×2`.
+    /// The sizes `give_back` accepts: the kind's
+    /// [`acceptance_window`](BufferKind::acceptance_window) of
+    /// [`size`](Self::size) (by default `⌈size/2⌉ ..= size×2`).
     pub fn acceptance_window(&self) -> RangeInclusive<usize> {
         self.accept_min..=self.accept_max
     }
 
-    /// The most buffers this shelf keeps.
+    /// The most buffers this pool keeps.
     pub fn bound(&self) -> usize {
         self.preallocated
     }
@@ -211,10 +308,10 @@ impl<K: BufferKind, V: Variant> Shelf<K, V> {
     }
 }
 
-impl<K: BufferKind, V: Variant> fmt::Debug for Shelf<K, V> {
+impl<K: BufferKind, V: Variant> fmt::Debug for KindPool<K, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Shelf")
-            .field("kind", &K::ID)
+        f.debug_struct("KindPool")
+            .field("kind", &K::NAME)
             .field("variant", &V::NAME)
             .field("size", &self.size)
             .field("acceptance_window", &self.acceptance_window())
