@@ -21,7 +21,7 @@ mod pool_reference;
 #[path = "common/user_kinds.rs"]
 mod user_kinds;
 
-use pool_reference::{Front, Guard, InUseRule, PoolTest, RefPool, config};
+use pool_reference::{Front, Guard, PoolTest, RefPool, config, front_initial_states};
 use proptest::prelude::*;
 use proptest_state_machine::prop_state_machine;
 use simd_aligned::VecSimd;
@@ -222,14 +222,7 @@ impl<V: Variant> Front for UserFronts<V> {
     const LOCAL_CACHE: bool = true;
 
     fn init_state() -> BoxedStrategy<RefPool> {
-        (1usize..7, 1usize..40, 1usize..40, 1usize..12)
-            .prop_flat_map(|(count, s, c, v)| (Just((count, s, c, v)), 1..=count))
-            .prop_map(|((count, s, c, v), per_thread)| {
-                // The front's rule, as `proptest_tls.rs` states it.
-                RefPool::new(count, [s, c, v], Some(per_thread))
-                    .with_in_use_rule(InUseRule::EveryReturn)
-            })
-            .boxed()
+        front_initial_states()
     }
 
     fn build(config: PoolConfig, per_thread: Option<usize>) -> Self {

@@ -96,11 +96,24 @@ pub enum InUseRule {
     /// (accepted or pool-full). One outside the window cannot be a buffer
     /// the pool handed out unchanged and is not counted as coming back.
     WindowRejectsAreForeign,
-    /// Every return lowers `in_use`, whatever its outcome. THE THREAD-LOCAL
-    /// FRONT'S RULE AS IT STANDS (`proptest_tls.rs`), kept here until the
-    /// front's redesign takes the plain pool's rule.
-    #[allow(dead_code)] // used by proptest_tls only
+    /// Every return lowers `in_use`, whatever its outcome: the thread-local
+    /// front's rule (its caches cannot tell a foreign buffer from its own).
+    #[allow(dead_code)] // used by the fronts' machines only
     EveryReturn,
+}
+
+/// Initial states for a thread-local front (`TlsPool`, or `KindTlsPool`s of
+/// user kinds): 1–6 buffers per kind, a per-thread capacity up to the count,
+/// and the front's `in_use` rule.
+#[allow(dead_code)] // used by the fronts' machines only
+pub fn front_initial_states() -> BoxedStrategy<RefPool> {
+    (1usize..7, 1usize..40, 1usize..40, 1usize..12)
+        .prop_flat_map(|(count, s, c, v)| (Just((count, s, c, v)), 1..=count))
+        .prop_map(|((count, s, c, v), per_thread)| {
+            RefPool::new(count, [s, c, v], Some(per_thread))
+                .with_in_use_rule(InUseRule::EveryReturn)
+        })
+        .boxed()
 }
 
 fn index(kind: KindId) -> usize {
