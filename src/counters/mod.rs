@@ -83,6 +83,8 @@ impl Totals {
             in_use,
             peak_in_use,
             try_get_empty: self.try_empty,
+            // Filled in by the caller, which knows the kind's lists.
+            contention: None,
         }
     }
 }

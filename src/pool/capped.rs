@@ -30,7 +30,7 @@
 //! [`EpochStack`]: crate::EpochStack
 //! [`PointerNodeStack`]: crate::PointerNodeStack
 
-use crate::stack::{CapacityError, FreeList};
+use crate::stack::{CapacityError, ContentionStats, FreeList};
 use crate::sync::{AtomicUsize, Ordering::Relaxed};
 use crossbeam_utils::CachePadded;
 
@@ -97,5 +97,13 @@ impl<T, L: FreeList<T>> FreeList<T> for Capped<L> {
 
     fn capacity(&self) -> Option<usize> {
         Some(self.cap)
+    }
+
+    fn contention(&self) -> Option<ContentionStats> {
+        self.list.contention()
+    }
+
+    fn reset_contention(&self) {
+        self.list.reset_contention();
     }
 }

@@ -271,12 +271,16 @@ impl<K: BufferKind, V: Variant> KindPool<K, V> {
     /// This kind's statistics now (see
     /// [`BufferPool::stats`](super::BufferPool::stats) for what "exact" means).
     pub fn stats(&self) -> KindStats {
-        self.counters.snapshot(self.preallocated)
+        KindStats {
+            contention: self.free_list().contention(),
+            ..self.counters.snapshot(self.preallocated)
+        }
     }
 
     /// Restarts this kind's counts (see [`BufferPool::reset_stats`](super::BufferPool::reset_stats)).
     pub fn reset_stats(&self) {
         self.counters.reset();
+        self.free_list().reset_contention();
     }
 
     /// The configured size of a fresh buffer.

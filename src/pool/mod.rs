@@ -53,6 +53,7 @@ mod kind_pool;
 mod stats;
 mod variant;
 
+pub use crate::stack::ContentionStats;
 pub use capped::Capped;
 pub use config::{ConfigError, KindConfig, KindConfigError, PoolConfig};
 pub(crate) use guard::sealed::{Sealed as HomeSealed, Token};

@@ -42,6 +42,7 @@
 //! stay true): it records them as a baseline that later snapshots subtract.
 
 use crate::counters::{Baseline, Totals, non_negative};
+use crate::stack::ContentionStats;
 use crate::sync::{AtomicUsize, Ordering::Relaxed};
 
 /// Why a return was or wasn't kept.
@@ -100,6 +101,12 @@ pub struct KindStats {
     /// `try_get`s that found the kind empty and returned `None` (no
     /// allocation; not a get, so not a miss).
     pub try_get_empty: usize,
+    /// Retries and back-off of the kind's lock-free loops (its free list;
+    /// for a [`TlsPool`](crate::TlsPool), also the depot and the free-place
+    /// count), or `None` unless the cargo feature `contention-stats` is on.
+    /// Counting is off by default and then costs nothing; on, a call that
+    /// never retries still pays nothing, a retrying one two `Relaxed` RMWs.
+    pub contention: Option<ContentionStats>,
 }
 
 impl KindStats {

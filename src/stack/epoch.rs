@@ -26,10 +26,11 @@
 use core::mem::ManuallyDrop;
 use core::ptr;
 
-use super::{CapacityError, FreeList};
+use super::{CapacityError, ContentionStats, FreeList};
+use crate::sync::contention::{Contention, Retry};
 use crate::sync::epoch::EpochDomain;
 use crate::sync::mutation::ord;
-use crate::sync::{AtomicPtr, Backoff, Ordering::*, UnsafeCell, node};
+use crate::sync::{AtomicPtr, Ordering::*, UnsafeCell, node};
 use crossbeam_utils::CachePadded;
 
 struct Node<T> {
@@ -48,6 +49,7 @@ struct Node<T> {
 pub struct EpochStack<T> {
     head: CachePadded<AtomicPtr<Node<T>>>,
     epochs: EpochDomain,
+    contention: Contention,
 }
 
 // SAFETY: values move between threads through the stack (T: Send); a node's
@@ -62,6 +64,7 @@ impl<T> EpochStack<T> {
         Self {
             head: CachePadded::new(AtomicPtr::new(ptr::null_mut())),
             epochs: EpochDomain::new(),
+            contention: Contention::new(),
         }
     }
 }
@@ -84,7 +87,7 @@ impl<T> FreeList<T> for EpochStack<T> {
             value: UnsafeCell::new(ManuallyDrop::new(value)),
             next: AtomicPtr::new(ptr::null_mut()),
         });
-        let backoff = Backoff::new();
+        let mut retry = Retry::new(&self.contention);
         // Relaxed: the value only seeds the CAS, which validates it.
         let mut old = self.head.load(Relaxed);
         loop {
@@ -103,7 +106,7 @@ impl<T> FreeList<T> for EpochStack<T> {
                 Ok(_) => return Ok(()),
                 Err(current) => {
                     old = current;
-                    backoff.spin();
+                    retry.spin();
                 }
             }
         }
@@ -112,7 +115,7 @@ impl<T> FreeList<T> for EpochStack<T> {
     #[inline]
     fn pop(&self) -> Option<T> {
         let guard = self.epochs.pin();
-        let backoff = Backoff::new();
+        let mut retry = Retry::new(&self.contention);
         loop {
             // Acquire: pairs with the pushing CAS, so `next` and the value are
             // visible.
@@ -148,12 +151,20 @@ impl<T> FreeList<T> for EpochStack<T> {
                 }
                 return Some(value);
             }
-            backoff.spin();
+            retry.spin();
         }
     }
 
     fn capacity(&self) -> Option<usize> {
         None
+    }
+
+    fn contention(&self) -> Option<ContentionStats> {
+        self.contention.read()
+    }
+
+    fn reset_contention(&self) {
+        self.contention.reset();
     }
 }
 

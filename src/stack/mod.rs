@@ -15,6 +15,8 @@ pub use tagged_head::{DEFAULT_TAG_BITS, INDEX_BITS, MAX_INDEXED};
 
 use core::fmt;
 
+pub use crate::sync::contention::ContentionStats;
+
 /// A concurrent LIFO free list.
 ///
 /// `push` and `pop` take `&self` and may be called from any number of threads
@@ -33,6 +35,16 @@ pub trait FreeList<T>: Sized {
 
     /// The most items the list can hold, or `None` if unbounded.
     fn capacity(&self) -> Option<usize>;
+
+    /// Contention on the list's retry loops since it was built or last
+    /// reset: `None` unless the cargo feature `contention-stats` is on (and
+    /// for a list that does not count).
+    fn contention(&self) -> Option<ContentionStats> {
+        None
+    }
+
+    /// Restarts the counts [`contention`](Self::contention) reports.
+    fn reset_contention(&self) {}
 }
 
 /// The requested capacity cannot be built.

@@ -48,9 +48,10 @@
 use core::mem::ManuallyDrop;
 use core::ptr;
 
-use super::{CapacityError, FreeList};
+use super::{CapacityError, ContentionStats, FreeList};
+use crate::sync::contention::{Contention, Retry};
 use crate::sync::mutation::ord;
-use crate::sync::{AtomicBool, AtomicPtr, Backoff, Ordering::*, UnsafeCell, node, spin_loop};
+use crate::sync::{AtomicBool, AtomicPtr, Ordering::*, UnsafeCell, node, spin_loop};
 use crossbeam_utils::CachePadded;
 
 struct Node<T> {
@@ -70,6 +71,7 @@ struct Node<T> {
 pub struct PointerNodeStack<T> {
     head: CachePadded<AtomicPtr<Node<T>>>,
     popping: CachePadded<AtomicBool>,
+    contention: Contention,
 }
 
 // SAFETY: values move between threads through the stack (T: Send); a node's
@@ -108,6 +110,7 @@ impl<T> PointerNodeStack<T> {
         Self {
             head: CachePadded::new(AtomicPtr::new(ptr::null_mut())),
             popping: CachePadded::new(AtomicBool::new(false)),
+            contention: Contention::new(),
         }
     }
 
@@ -139,7 +142,7 @@ impl<T> PointerNodeStack<T> {
     /// another thread owns (ABA: the same value handed out twice, then freed
     /// twice). Concurrent pushes are fine.
     pub unsafe fn pop_shared(&self) -> Option<T> {
-        let backoff = Backoff::new();
+        let mut retry = Retry::new(&self.contention);
         loop {
             // Acquire: pairs with the pushing CAS, so `next` and the value are
             // visible.
@@ -169,7 +172,7 @@ impl<T> PointerNodeStack<T> {
                 unsafe { node::free(top) };
                 return Some(value);
             }
-            backoff.spin();
+            retry.spin();
         }
     }
 }
@@ -192,7 +195,7 @@ impl<T> FreeList<T> for PointerNodeStack<T> {
             value: UnsafeCell::new(ManuallyDrop::new(value)),
             next: AtomicPtr::new(ptr::null_mut()),
         });
-        let backoff = Backoff::new();
+        let mut retry = Retry::new(&self.contention);
         // Relaxed: the value only seeds the CAS, which validates it.
         let mut old = self.head.load(Relaxed);
         loop {
@@ -210,7 +213,7 @@ impl<T> FreeList<T> for PointerNodeStack<T> {
                 Ok(_) => return Ok(()),
                 Err(current) => {
                     old = current;
-                    backoff.spin();
+                    retry.spin();
                 }
             }
         }
@@ -221,16 +224,26 @@ impl<T> FreeList<T> for PointerNodeStack<T> {
     /// right is held), so this pop is blocking but cannot deadlock.
     #[inline]
     fn pop(&self) -> Option<T> {
+        let mut retry = Retry::new(&self.contention);
         loop {
             if let Some(mut popper) = self.popper() {
                 return popper.pop();
             }
+            retry.tally();
             spin_loop();
         }
     }
 
     fn capacity(&self) -> Option<usize> {
         None
+    }
+
+    fn contention(&self) -> Option<ContentionStats> {
+        self.contention.read()
+    }
+
+    fn reset_contention(&self) {
+        self.contention.reset();
     }
 }
 

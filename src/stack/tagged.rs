@@ -32,7 +32,8 @@
 use core::mem::MaybeUninit;
 
 use super::tagged_head::{DEFAULT_TAG_BITS, MAX_INDEXED, NIL, TaggedHead};
-use super::{CapacityError, FreeList};
+use super::{CapacityError, ContentionStats, FreeList};
+use crate::sync::contention::Contention;
 use crate::sync::{AtomicU32, UnsafeCell};
 use crossbeam_utils::CachePadded;
 
@@ -78,6 +79,7 @@ pub struct TaggedStack<T> {
     vacant: CachePadded<TaggedHead<DEFAULT_TAG_BITS>>,
     links: Box<[AtomicU32]>,
     values: Box<[UnsafeCell<MaybeUninit<T>>]>,
+    contention: Contention,
 }
 
 // SAFETY: values move between threads through the stack (T: Send), and a
@@ -97,17 +99,18 @@ impl<T> FreeList<T> for TaggedStack<T> {
             values: (0..n)
                 .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
                 .collect(),
+            contention: Contention::new(),
         };
         // Highest index first, so slot 0 is used first.
         for i in (0..n).rev() {
-            stack.vacant.push(&stack.links, i);
+            stack.vacant.push(&stack.links, i, &stack.contention);
         }
         Ok(stack)
     }
 
     #[inline]
     fn push(&self, value: T) -> Result<(), T> {
-        let Some(slot) = self.vacant.pop(&self.links) else {
+        let Some(slot) = self.vacant.pop(&self.links, &self.contention) else {
             return Err(value);
         };
         self.values[slot as usize].with_mut(|cell| {
@@ -115,25 +118,33 @@ impl<T> FreeList<T> for TaggedStack<T> {
             // its cell; it is vacant, so writing does not leak a value.
             unsafe { (*cell).write(value) };
         });
-        self.full.push(&self.links, slot);
+        self.full.push(&self.links, slot, &self.contention);
         Ok(())
     }
 
     #[inline]
     fn pop(&self) -> Option<T> {
-        let slot = self.full.pop(&self.links)?;
+        let slot = self.full.pop(&self.links, &self.contention)?;
         let value = self.values[slot as usize].with(|cell| {
             // SAFETY: we hold `slot`, which came from `full`, so its cell is
             // initialised (invariant 2) and no one else reads or writes it;
             // the slot goes to `vacant`, so the value is moved out once.
             unsafe { (*cell).assume_init_read() }
         });
-        self.vacant.push(&self.links, slot);
+        self.vacant.push(&self.links, slot, &self.contention);
         Some(value)
     }
 
     fn capacity(&self) -> Option<usize> {
         Some(self.links.len())
+    }
+
+    fn contention(&self) -> Option<ContentionStats> {
+        self.contention.read()
+    }
+
+    fn reset_contention(&self) {
+        self.contention.reset();
     }
 }
 
@@ -167,6 +178,7 @@ impl<T> Drop for TaggedStack<T> {
 pub struct IndexStack<const TAG_BITS: u32 = DEFAULT_TAG_BITS> {
     head: CachePadded<TaggedHead<TAG_BITS>>,
     links: Box<[AtomicU32]>,
+    contention: Contention,
 }
 
 impl<const TAG_BITS: u32> IndexStack<TAG_BITS> {
@@ -192,6 +204,7 @@ impl<const TAG_BITS: u32> IndexStack<TAG_BITS> {
         Ok(Self {
             head: CachePadded::new(TaggedHead::empty()),
             links: unlinked(n),
+            contention: Contention::new(),
         })
     }
 
@@ -201,14 +214,14 @@ impl<const TAG_BITS: u32> IndexStack<TAG_BITS> {
         if index as usize >= self.links.len() {
             return Err(index);
         }
-        self.head.push(&self.links, index);
+        self.head.push(&self.links, index, &self.contention);
         Ok(())
     }
 
     /// Pops the most recently pushed index still present, if any.
     #[inline]
     pub fn pop_index(&self) -> Option<u32> {
-        self.head.pop(&self.links)
+        self.head.pop(&self.links, &self.contention)
     }
 
     /// The number of slots.
@@ -236,5 +249,13 @@ impl FreeList<u32> for IndexStack {
 
     fn capacity(&self) -> Option<usize> {
         Some(self.slots())
+    }
+
+    fn contention(&self) -> Option<ContentionStats> {
+        self.contention.read()
+    }
+
+    fn reset_contention(&self) {
+        self.contention.reset();
     }
 }

@@ -29,8 +29,9 @@
 //! [`TaggedStack`]: super::TaggedStack
 //! [`IndexStack`]: super::IndexStack
 
+use crate::sync::contention::{Contention, Retry};
 use crate::sync::mutation::ord;
-use crate::sync::{AtomicU32, AtomicU64, Backoff, Ordering::*};
+use crate::sync::{AtomicU32, AtomicU64, Ordering::*};
 
 /// Bits of the head word that hold the slot index.
 pub const INDEX_BITS: u32 = 24;
@@ -76,11 +77,12 @@ impl<const TAG_BITS: u32> TaggedHead<TAG_BITS> {
         (tag << INDEX_BITS) | index as u64
     }
 
-    /// Pushes `index`, which the caller owns (it is in no list).
+    /// Pushes `index`, which the caller owns (it is in no list); retries
+    /// count into `contention`.
     #[inline]
-    pub(crate) fn push(&self, links: &[AtomicU32], index: u32) {
+    pub(crate) fn push(&self, links: &[AtomicU32], index: u32, contention: &Contention) {
         let link = &links[index as usize];
-        let backoff = Backoff::new();
+        let mut retry = Retry::new(contention);
         // Relaxed: the value only seeds the CAS, which validates it.
         let mut old = self.word.load(Relaxed);
         loop {
@@ -99,16 +101,17 @@ impl<const TAG_BITS: u32> TaggedHead<TAG_BITS> {
                 Ok(_) => return,
                 Err(current) => {
                     old = current;
-                    backoff.spin();
+                    retry.spin();
                 }
             }
         }
     }
 
-    /// Pops the top index, which the caller then owns.
+    /// Pops the top index, which the caller then owns; retries count into
+    /// `contention`.
     #[inline]
-    pub(crate) fn pop(&self, links: &[AtomicU32]) -> Option<u32> {
-        let backoff = Backoff::new();
+    pub(crate) fn pop(&self, links: &[AtomicU32], contention: &Contention) -> Option<u32> {
+        let mut retry = Retry::new(contention);
         loop {
             // Acquire: pairs with the Release CAS of the push that published
             // the top slot, so its link and contents are visible to us.
@@ -133,7 +136,7 @@ impl<const TAG_BITS: u32> TaggedHead<TAG_BITS> {
                 Relaxed,
             ) {
                 Ok(_) => return Some(index),
-                Err(_) => backoff.spin(),
+                Err(_) => retry.spin(),
             }
         }
     }

@@ -21,8 +21,11 @@
 //! adds `compiler_fence`, and loom `Track` (a value whose leak loom
 //! reports).
 //!
-//! Besides the switch, three helpers with their own files:
+//! Besides the switch, four helpers with their own files:
 //!
+//! * [`contention`]: the back-off every retry loop uses (`contention::Retry`),
+//!   which counts retries per list when the cargo feature
+//!   `contention-stats` is on and is the bare `Backoff` when it is off.
 //! * [`mutation`]: named ordering sites. Under the models a test can weaken
 //!   one site to `Relaxed` and assert the checker notices; under `std`
 //!   [`mutation::ord`] is the identity. Every algorithm uses it.
@@ -32,8 +35,8 @@
 //!   naming use-after-free — neither loom nor shuttle reports that on its own.
 //! * [`epoch`]: how the epoch stack pins (a per-stack collector under shuttle).
 //!
-//! The tagged stack needs only this file, `mutation.rs`, `cell.rs` and the
-//! back-end file: `node` and `epoch` are separate modules it never imports
+//! The tagged stack needs only this file, `mutation.rs`, `contention.rs`,
+//! `cell.rs` and the back-end file: `node` and `epoch` are separate modules it never imports
 //! (a vendored copy drops them and their `pub mod` lines below).
 //!
 //! In a normal build this module is private to the crate; under `--cfg loom`
@@ -59,6 +62,7 @@ mod cell;
 #[cfg(any(loom, shuttle))]
 pub mod model;
 
+pub mod contention;
 pub mod epoch;
 pub mod mutation;
 pub mod node;

@@ -78,9 +78,11 @@
 use crate::counters::Baseline;
 use crate::counters::cache::{CacheReading, CacheTotals};
 use crate::pool::{BufferKind, ReturnOutcome};
+use crate::stack::ContentionStats;
 use crate::stack::FreeList;
+use crate::sync::contention::{Contention, Retry};
 use crate::sync::mutation::is_active;
-use crate::sync::{AtomicUsize, Backoff, Ordering::Relaxed, UnsafeCell};
+use crate::sync::{AtomicUsize, Ordering::Relaxed, UnsafeCell};
 use crossbeam_utils::CachePadded;
 
 use super::depot::Depot;
@@ -159,6 +161,8 @@ pub struct Front<K: BufferKind> {
     /// the most a claim takes from `room`: `⌈batch / 2⌉` (invariant 5).
     spare: usize,
     pub(crate) base: Baseline,
+    /// Retries on `room` and of pushes onto the loose list.
+    contention: Contention,
 }
 
 impl<K: BufferKind> Front<K> {
@@ -182,12 +186,25 @@ impl<K: BufferKind> Front<K> {
             batch,
             spare: batch.div_ceil(2),
             base: Baseline::new(count),
+            contention: Contention::new(),
         }
+    }
+
+    /// Retries on `room`, the loose-list pushes and the depot, or `None`
+    /// without the `contention-stats` feature.
+    pub(crate) fn contention(&self) -> Option<ContentionStats> {
+        Some(self.contention.read()?.plus(self.depot.contention()?))
+    }
+
+    /// Restarts the counts [`contention`](Self::contention) reports.
+    pub(crate) fn reset_contention(&self) {
+        self.contention.reset();
+        self.depot.reset_contention();
     }
 
     /// Takes up to `want` free places from `room`; returns how many.
     fn take_room(&self, want: usize) -> usize {
-        let backoff = Backoff::new();
+        let mut retry = Retry::new(&self.contention);
         // Relaxed: a bound counter; RMWs on it are totally ordered anyway and
         // it publishes no data (the depot and loose list do).
         let mut now = self.room.load(Relaxed);
@@ -204,7 +221,7 @@ impl<K: BufferKind> Front<K> {
                 Ok(_) => return take,
                 Err(current) => {
                     now = current;
-                    backoff.spin();
+                    retry.spin();
                 }
             }
         }
@@ -440,7 +457,7 @@ impl<K: BufferKind> Front<K> {
                 // No vacant magazine (partial magazines from exiting
                 // threads may have used them up): one by one instead.
                 for b in l.items.drain(..batch) {
-                    push_loose(loose, b);
+                    push_loose(loose, b, &self.contention);
                 }
             }
             public.note_moved_out(batch);
@@ -520,7 +537,7 @@ impl<K: BufferKind> Front<K> {
                     }
                 }
                 for b in l.items.drain(..) {
-                    push_loose(loose, b);
+                    push_loose(loose, b, &self.contention);
                 }
                 public.note_moved_out(n);
                 self.give_room(l.places - n);
@@ -579,14 +596,14 @@ fn push_within_capacity<T>(items: &mut Vec<T>, value: T) {
 /// Pushes onto the loose list. The place count guarantees a place (invariant
 /// 1); a `Capped` list may still refuse for a moment while another call is
 /// between its reservation and its push, so retry until it takes it.
-fn push_loose<T, L: FreeList<T>>(loose: &L, mut value: T) {
-    let backoff = Backoff::new();
+fn push_loose<T, L: FreeList<T>>(loose: &L, mut value: T, contention: &Contention) {
+    let mut retry = Retry::new(contention);
     loop {
         match loose.push(value) {
             Ok(()) => return,
             Err(back) => {
                 value = back;
-                backoff.spin();
+                retry.spin();
             }
         }
     }

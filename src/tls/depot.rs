@@ -36,7 +36,7 @@
 
 use core::mem::MaybeUninit;
 
-use crate::stack::{CapacityError, FreeList, IndexStack};
+use crate::stack::{CapacityError, ContentionStats, FreeList, IndexStack};
 use crate::sync::UnsafeCell;
 
 /// A stack of full magazines of `batch` values each.
@@ -87,6 +87,18 @@ impl<T> Depot<T> {
     /// Values per magazine.
     pub(crate) fn batch(&self) -> usize {
         self.batch
+    }
+
+    /// Retries on the two magazine lists (`None` without the
+    /// `contention-stats` feature).
+    pub(crate) fn contention(&self) -> Option<ContentionStats> {
+        Some(self.full.contention()?.plus(self.vacant.contention()?))
+    }
+
+    /// Restarts the counts [`contention`](Self::contention) reports.
+    pub(crate) fn reset_contention(&self) {
+        self.full.reset_contention();
+        self.vacant.reset_contention();
     }
 
     fn magazine(&self, m: u32) -> &[UnsafeCell<MaybeUninit<T>>] {

@@ -11,7 +11,7 @@
 
 use crate::counters::cache::Counts;
 use crate::counters::non_negative;
-use crate::pool::{BufferKind, ReturnOutcome};
+use crate::pool::{BufferKind, KindStats, ReturnOutcome};
 use crate::stack::{CapacityError, FreeList};
 use crate::sync::{Arc, AtomicBool, Ordering::Relaxed};
 
@@ -333,13 +333,20 @@ impl<S: Kinds> Core<S> {
                 .wrapping_add(raw.totals.accepted)
                 .wrapping_sub(raw.totals.hits),
         );
+        let contention = front
+            .contention()
+            .zip(self.kinds().loose().contention())
+            .map(|(own, loose)| own.plus(loose));
         TlsKindStats {
-            pool: front.base.since(&raw.totals).kind_stats(
-                front.base.preallocated(),
-                pooled,
-                in_use,
-                peak_in_use,
-            ),
+            pool: KindStats {
+                contention,
+                ..front.base.since(&raw.totals).kind_stats(
+                    front.base.preallocated(),
+                    pooled,
+                    in_use,
+                    peak_in_use,
+                )
+            },
             peak_in_use_exact,
             cached: non_negative(cached),
             reserved: non_negative(places.wrapping_sub(cached)),
@@ -352,6 +359,8 @@ impl<S: Kinds> Core<S> {
     {
         let (raw, ..) = self.totals::<K>();
         self.kinds().front().base.record(&raw.totals);
+        self.kinds().front().reset_contention();
+        self.kinds().loose().reset_contention();
         for slot in self.inner.registry.iter() {
             let cache = S::cache(&slot.caches);
             cache.reset_peak(non_negative(cache.read().counts.in_use()));

@@ -186,7 +186,10 @@ fn cargo_toml(
         }
     }
     s.push_str(
-        "\n# The shim exports what every algorithm uses; this crate uses a part.\n\
+        "\n# Upstream's feature: per-list retry counts (src/sync/contention.rs).\n\
+         [features]\n\
+         contention-stats = []\n\
+         \n# The shim exports what every algorithm uses; this crate uses a part.\n\
          [lints.rust]\n\
          unused_imports = \"allow\"\n\
          dead_code = \"allow\"\n\

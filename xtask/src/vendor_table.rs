@@ -47,6 +47,7 @@ pub const COMMON: &[(&str, How)] = &[
     ("src/sync/model.rs", Verbatim),
     ("src/sync/cell.rs", Verbatim),
     ("src/sync/mutation.rs", Verbatim),
+    ("src/sync/contention.rs", Verbatim),
     ("models/support.rs", Verbatim),
     ("models/scenarios/mod.rs", Pruned),
     ("models/scenarios/backend.rs", Verbatim),
