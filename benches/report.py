@@ -346,6 +346,40 @@ def section(d):
         rows.append(r)
     parts.append(table(header, rows) + "\n")
 
+    # ---- hand-off and many threads -------------------------------------
+    hand_off = next((k.split("/")[2] for k in d if k.startswith("handoff/4KiB/")), None)
+    many = next((k.split("/")[2] for k in d if k.startswith("many_threads/4KiB/")), None)
+    if hand_off or many:
+        parts.append("### Hand-off and many threads (4 KiB)\n")
+        parts.append(
+            "Hand-off: one thread gets, another returns, through a bounded channel "
+            f"({hand_off.removeprefix('depth')} deep); ns per buffer. Many threads: "
+            f"{many.removesuffix('t')} threads started "
+            "together, each doing get + return pairs; wall time per pair of the "
+            "whole machine. `front ÷ row` is the `TlsPool` figure divided by the "
+            "row's (below 1: the front is faster). Both are dominated by thread "
+            "switching on two vCPUs and vary from run to run.\n"
+        )
+        rows = []
+        for key, label in pool_rows:
+            a = g(f"handoff/4KiB/{hand_off}/{key}")
+            b = g(f"many_threads/4KiB/{many}/{key}")
+            if a is None and b is None:
+                continue
+            rows.append(
+                [
+                    label,
+                    fmt_ns(a),
+                    fmt_ratio(ratio(g(f"handoff/4KiB/{hand_off}/tagged_tls_front"), a)),
+                    fmt_ns(b),
+                    fmt_ratio(ratio(g(f"many_threads/4KiB/{many}/tagged_tls_front"), b)),
+                ]
+            )
+        parts.append(
+            table(["pool", "hand-off ns", "front ÷ row", "many threads ns", "front ÷ row"], rows)
+            + "\n"
+        )
+
     # ---- ring alloc sizes ----------------------------------------------
     ring_impls = [
         ("ring_borrowed", "ours (`Producer`)"),
