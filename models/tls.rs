@@ -23,7 +23,7 @@ fn tls_exit_with_full_cache() {
 #[test]
 fn tls_exit_with_full_cache_count3() {
     Model::new("tls", "exit_full_cache_count3")
-        .facts(&[HITS, ACCEPTED])
+        .facts(&[HITS, ACCEPTED, DEPOT_FLUSHES, DEPOT_REFILLS])
         .pass(|| exit_with_full_cache(3));
 }
 
@@ -74,6 +74,6 @@ fn tls_hand_off_return_here() {
 #[test]
 fn tls_hand_off_through_depot() {
     Model::new("tls", "hand_off_through_depot")
-        .facts(&[HITS, ACCEPTED])
+        .facts(&[HITS, ACCEPTED, DEPOT_FLUSHES, DEPOT_REFILLS])
         .pass(hand_off_through_depot);
 }

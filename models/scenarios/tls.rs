@@ -16,7 +16,7 @@
 //! must find exactly `pooled` distinct buffers, all hits: conservation.
 
 use super::backend::{Arc, thread};
-use super::fact;
+use super::{fact, fact_n};
 use verified_pools::pool::{PoolConfig, ReturnOutcome, Serialization, Tagged};
 use verified_pools::tls::{TlsConfig, TlsPool};
 
@@ -36,6 +36,34 @@ pub const DROP_RACED_EXIT: &str = "drop_raced_exit";
 /// Fact: two threads claimed slots at once while a free one existed (one
 /// took it, the other had to make a new slot).
 pub const CONCURRENT_CLAIMS: &str = "concurrent_claims";
+
+/// Fact: a cache flushed a batch into the depot (model builds count it
+/// with a ghost; real threads have none and count 0).
+pub const DEPOT_FLUSHES: &str = "depot_flushes";
+/// Fact: a cache refilled a batch from the depot (as above).
+pub const DEPOT_REFILLS: &str = "depot_refills";
+
+/// The front's depot moves so far: (flushes, refills), from the model
+/// builds' ghost counters; (0, 0) on real threads.
+fn depot_moves() -> (usize, usize) {
+    #[cfg(any(loom, shuttle))]
+    {
+        use verified_pools::sync::model::ghost;
+        (
+            ghost::read(&ghost::DEPOT_FLUSHES),
+            ghost::read(&ghost::DEPOT_REFILLS),
+        )
+    }
+    #[cfg(not(any(loom, shuttle)))]
+    (0, 0)
+}
+
+/// Counts the depot moves since `before` (from [`depot_moves`]) as facts.
+fn depot_facts(before: (usize, usize)) {
+    let now = depot_moves();
+    fact_n(DEPOT_FLUSHES, now.0 - before.0);
+    fact_n(DEPOT_REFILLS, now.1 - before.1);
+}
 
 /// Tiny buffers, a bound of `count`, caches of two (batches of one).
 pub fn tiny(count: usize) -> TlsConfig {
@@ -162,6 +190,7 @@ pub fn check_quiescent(pool: &TlsPool, tally: Tally, count: usize) {
 /// hands the second worker a buffer it got itself (a cross-thread return).
 /// Batches flushed by one cache are what the other refills from.
 pub fn exit_with_full_cache(count: usize) {
+    let moves = depot_moves();
     let pool = Arc::new(TlsPool::<Tagged>::new(tiny(count)).expect("tiny config is valid"));
     let mut main = Tally::default();
     let mut handed = pool.get::<Serialization>();
@@ -189,6 +218,7 @@ pub fn exit_with_full_cache(count: usize) {
     let mut total = main;
     total.add(a.join().expect("worker a panicked"));
     total.add(b.join().expect("worker b panicked"));
+    depot_facts(moves);
     check_quiescent(&pool, total, count);
 }
 
@@ -324,6 +354,7 @@ fn batches_of_two(count: usize) -> TlsConfig {
 /// cache gave back every free place past `spare` (one), so no return was
 /// refused and at most one place is reserved.
 pub fn hand_off_through_depot() {
+    let moves = depot_moves();
     let count = 4;
     let pool = Arc::new(TlsPool::<Tagged>::new(batches_of_two(count)).expect("valid config"));
     let mut total = Tally::default();
@@ -354,6 +385,7 @@ pub fn hand_off_through_depot() {
         "spurious pool full: the getter kept the places its batch freed: {s:?}"
     );
     return_all(&pool, mine, &mut total);
+    depot_facts(moves);
     check_quiescent(&pool, total, count);
     check_no_spurious_full(&pool, count);
 }

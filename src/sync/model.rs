@@ -35,6 +35,11 @@ pub mod ghost {
     /// Nodes freed through `sync::node::free` (the epoch stack's
     /// reclamations and the pointer-node stack's frees).
     pub static NODES_FREED: AtomicUsize = AtomicUsize::new(0);
+    /// Magazines a front's caches flushed into its depot (`Depot::push_batch`).
+    pub static DEPOT_FLUSHES: AtomicUsize = AtomicUsize::new(0);
+    /// Magazines a front's caches refilled from its depot (a cache's refill,
+    /// not the drain when the pool drops).
+    pub static DEPOT_REFILLS: AtomicUsize = AtomicUsize::new(0);
     /// Of those, the ones freed inside an `EpochDomain::pin` call (the
     /// collection crossbeam-epoch runs as a thread pins), not by an eager
     /// collection (`epoch::collect_eagerly_here`).

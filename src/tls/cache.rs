@@ -356,6 +356,9 @@ impl<K: BufferKind> Front<K> {
             self.set_places(l, public, 0);
         }
         if let Some(n) = self.depot.pop_batch(&mut l.items) {
+            // Model builds: a coverage fact of the hand-off models.
+            #[cfg(any(loom, shuttle))]
+            crate::sync::model::ghost::bump(&crate::sync::model::ghost::DEPOT_REFILLS);
             public.note_moved_in(n);
             // The batch's places come with it; keep at most `per_thread`.
             self.add_places(l, public, n);

@@ -130,6 +130,8 @@ impl<T> Depot<T> {
         // Linearization point: the Release CAS inside publishes the cells.
         let pushed = self.full.push(m);
         debug_assert!(pushed.is_ok(), "magazine numbers are in range");
+        #[cfg(any(loom, shuttle))]
+        crate::sync::model::ghost::bump(&crate::sync::model::ghost::DEPOT_FLUSHES);
         true
     }
 
