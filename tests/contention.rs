@@ -78,6 +78,13 @@ mod counting {
         }
     }
 
+    /// Gets two buffers and gives both back.
+    fn two_out_two_back<V: Variant>(pool: &KindPool<Features, V>) {
+        let (a, b) = (pool.get(), pool.get());
+        pool.give_back(a);
+        pool.give_back(b);
+    }
+
     fn check(now: ContentionStats) {
         assert!(now.cas_retries > 0, "two threads never retried: {now:?}");
         assert!(
@@ -107,11 +114,7 @@ mod counting {
         let pool = kind_pool::<Tagged>();
         let other = kind_pool::<Tagged>();
         check(fight(
-            || {
-                let (a, b) = (pool.get(), pool.get());
-                pool.give_back(a);
-                pool.give_back(b);
-            },
+            || two_out_two_back(&pool),
             || pool.stats().contention,
         ));
         assert_eq!(other.stats().contention, NONE, "another kind's counts stay");
@@ -123,11 +126,7 @@ mod counting {
     fn two_threads_on_the_epoch_list_retry() {
         let pool = kind_pool::<Epoch>();
         check(fight(
-            || {
-                let (a, b) = (pool.get(), pool.get());
-                pool.give_back(a);
-                pool.give_back(b);
-            },
+            || two_out_two_back(&pool),
             || pool.stats().contention,
         ));
     }

@@ -42,12 +42,14 @@ pub struct ContentionStats {
 }
 
 impl ContentionStats {
-    /// The sum of two counts (wrapping, like every counter of the crate).
-    pub(crate) fn plus(self, other: Self) -> Self {
-        Self {
-            cas_retries: self.cas_retries.wrapping_add(other.cas_retries),
-            backoff_spins: self.backoff_spins.wrapping_add(other.backoff_spins),
-        }
+    /// The sum of two structures' counts (wrapping, like every counter of
+    /// the crate); `None` when either is (the feature is off).
+    pub(crate) fn sum(a: Option<Self>, b: Option<Self>) -> Option<Self> {
+        let (a, b) = (a?, b?);
+        Some(Self {
+            cas_retries: a.cas_retries.wrapping_add(b.cas_retries),
+            backoff_spins: a.backoff_spins.wrapping_add(b.backoff_spins),
+        })
     }
 }
 

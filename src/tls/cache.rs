@@ -193,7 +193,7 @@ impl<K: BufferKind> Front<K> {
     /// Retries on `room`, the loose-list pushes and the depot, or `None`
     /// without the `contention-stats` feature.
     pub(crate) fn contention(&self) -> Option<ContentionStats> {
-        Some(self.contention.read()?.plus(self.depot.contention()?))
+        ContentionStats::sum(self.contention.read(), self.depot.contention())
     }
 
     /// Restarts the counts [`contention`](Self::contention) reports.

@@ -92,7 +92,7 @@ impl<T> Depot<T> {
     /// Retries on the two magazine lists (`None` without the
     /// `contention-stats` feature).
     pub(crate) fn contention(&self) -> Option<ContentionStats> {
-        Some(self.full.contention()?.plus(self.vacant.contention()?))
+        ContentionStats::sum(self.full.contention(), self.vacant.contention())
     }
 
     /// Restarts the counts [`contention`](Self::contention) reports.

@@ -12,7 +12,7 @@
 use crate::counters::cache::Counts;
 use crate::counters::non_negative;
 use crate::pool::{BufferKind, KindStats, ReturnOutcome};
-use crate::stack::{CapacityError, FreeList};
+use crate::stack::{CapacityError, ContentionStats, FreeList};
 use crate::sync::{Arc, AtomicBool, Ordering::Relaxed};
 
 use super::cache::{Front, KindCache};
@@ -333,10 +333,8 @@ impl<S: Kinds> Core<S> {
                 .wrapping_add(raw.totals.accepted)
                 .wrapping_sub(raw.totals.hits),
         );
-        let contention = front
-            .contention()
-            .zip(self.kinds().loose().contention())
-            .map(|(own, loose)| own.plus(loose));
+        let contention =
+            ContentionStats::sum(front.contention(), self.kinds().loose().contention());
         TlsKindStats {
             pool: KindStats {
                 contention,
