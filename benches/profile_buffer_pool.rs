@@ -51,6 +51,18 @@ fn profile_pool(iterations: u64) {
     black_box(pool.stats());
 }
 
+fn profile_guard(iterations: u64) {
+    let pool: BufferPool = BufferPool::new(pool_config()).expect("valid pool config");
+    let start = Instant::now();
+    for _ in 0..iterations {
+        let mut guard = pool.serialization_guard();
+        black_box(&mut *guard);
+        drop(guard);
+    }
+    report("guard (tagged, 4 KiB guard + drop)", iterations, start);
+    black_box(pool.stats());
+}
+
 fn profile_tls(iterations: u64) {
     let pool: TlsPool = TlsPool::new(TlsConfig {
         pool: pool_config(),
@@ -127,17 +139,19 @@ fn main() {
     });
     match workload.as_str() {
         "pool" => profile_pool(iterations),
+        "guard" => profile_guard(iterations),
         "tls" => profile_tls(iterations),
         "linear" => profile_linear(iterations),
         "ring" => profile_ring(iterations),
         "all" => {
             profile_pool(iterations);
+            profile_guard(iterations);
             profile_tls(iterations);
             profile_linear(iterations);
             profile_ring(iterations);
         }
         other => {
-            eprintln!("unknown workload {other:?}: expected pool, tls, linear, ring or all");
+            eprintln!("unknown workload {other:?}: expected pool, guard, tls, linear, ring or all");
             std::process::exit(2);
         }
     }

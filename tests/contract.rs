@@ -194,27 +194,53 @@ fn foreign_rejections_leave_in_use_alone() {
     foreign_rejections_leave_in_use::<PointerNode>();
 }
 
-/// Item 6, the documented limits of the by-value API: a foreign buffer of
-/// in-window size is taken for one of the pool's own (it lowers `in_use`,
-/// clamped at 0); a guard's buffer always counts as the pool's own, even
-/// resized out of the window.
-#[test]
-fn in_window_foreign_buffers_count_as_the_pools_own() {
-    let pool = small::<Tagged>();
+/// Item 6, the documented limits of the by-value API, and a guard's kept
+/// place: a foreign buffer of in-window size is taken for one of the pool's
+/// own (it lowers `in_use`, clamped at 0), but it cannot take the place a
+/// guard's buffer keeps, so the guard's return is the one accepted; a
+/// guard's buffer always counts as the pool's own, even resized out of the
+/// window.
+fn in_window_foreign_buffers_count_as_the_pools_own<V: Variant>() {
+    let pool = small::<V>();
     let guard = pool.serialization_guard();
     let foreign = Vec::with_capacity(100);
     assert_eq!(
         pool.return_serialization_buffer(foreign),
-        ReturnOutcome::Accepted
+        ReturnOutcome::PoolFull,
+        "one pooled + one place kept by the guard = the bound"
     );
     assert_eq!(pool.stats().serialization.in_use, 0, "clamped, not -1");
-    assert_eq!(guard.give_back(), ReturnOutcome::PoolFull);
+    assert_eq!(guard.give_back(), ReturnOutcome::Accepted);
     let s = pool.stats().serialization;
-    assert_eq!((s.in_use, s.pooled), (0, 2));
+    assert_eq!((s.in_use, s.pooled, s.rejected_pool_full), (0, 2, 1));
+
+    // Taking a buffer out frees its place for a by-value return.
+    let kept = pool.serialization_guard().into_inner();
+    assert_eq!(
+        pool.return_serialization_buffer(Vec::with_capacity(100)),
+        ReturnOutcome::Accepted
+    );
+    assert_eq!(
+        pool.return_serialization_buffer(kept),
+        ReturnOutcome::PoolFull
+    );
 
     let mut grown = pool.compression_guard();
     grown.reserve_exact(1000); // now above the window
     assert_eq!(grown.give_back(), ReturnOutcome::TooLarge);
     let s = pool.stats().compression;
     assert_eq!((s.in_use, s.rejected_too_large, s.pooled), (0, 1, 1));
+    // The rejected guard gave its place up: a by-value return fills it.
+    assert_eq!(
+        pool.return_compression_buffer(Vec::with_capacity(100)),
+        ReturnOutcome::Accepted
+    );
+    assert_eq!(pool.stats().compression.pooled, 2);
+}
+
+#[test]
+fn guards_keep_their_place() {
+    in_window_foreign_buffers_count_as_the_pools_own::<Tagged>();
+    in_window_foreign_buffers_count_as_the_pools_own::<Epoch>();
+    in_window_foreign_buffers_count_as_the_pools_own::<PointerNode>();
 }

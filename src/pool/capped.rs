@@ -18,6 +18,12 @@
 //!    refused push has not yet undone its reservation): the bound is never
 //!    exceeded, but "full" can be reported early.
 //!
+//! A loan (crate-private, for the pool's guards) pops a value but keeps its
+//! place: `held` is not lowered, so the value's return cannot be refused for
+//! want of room. It comes back with [`Capped::restore`] (the inner push, no
+//! reservation) or the place is released with [`Capped::forfeit`]. Invariant
+//! 1 holds with loans counted as values in the list.
+//!
 //! # Linearization points
 //! * push (stored): the inner list's push.
 //! * push (full): the reservation RMW that saw `held ≥ cap`.
@@ -105,5 +111,34 @@ impl<T, L: FreeList<T>> FreeList<T> for Capped<L> {
 
     fn reset_contention(&self) {
         self.list.reset_contention();
+    }
+}
+
+impl<L> Capped<L> {
+    /// Pops a value and keeps its place (`held` stays raised).
+    #[inline]
+    pub(crate) fn lend<T>(&self) -> Option<T>
+    where
+        L: FreeList<T>,
+    {
+        self.list.pop()
+    }
+
+    /// Puts a lent value back in its kept place: no reservation, since the
+    /// place was never released. `Err` (place released) only if the inner
+    /// list refuses, which an unbounded one never does.
+    #[inline]
+    pub(crate) fn restore<T>(&self, value: T) -> Result<(), T>
+    where
+        L: FreeList<T>,
+    {
+        self.list.push(value).inspect_err(|_| self.forfeit())
+    }
+
+    /// Releases a kept place: the lent value is not coming back.
+    #[inline]
+    pub(crate) fn forfeit(&self) {
+        // Relaxed: releases the loan's place (see module docs).
+        self.held.fetch_sub(1, Relaxed);
     }
 }

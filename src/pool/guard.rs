@@ -34,6 +34,7 @@ use std::sync::Arc;
 use super::BufferPool;
 use super::kind::{BufferKind, ProvidedKind};
 use super::kind_pool::KindPool;
+use super::lend::Place;
 use super::stats::ReturnOutcome;
 use super::variant::{Tagged, Variant};
 
@@ -44,12 +45,24 @@ use super::variant::{Tagged, Variant};
 /// lent would skew `in_use`.
 pub trait Home<K: BufferKind>: sealed::Sealed {
     /// Takes back a buffer the pool lent (whatever its size now).
+    ///
+    /// # Safety
+    /// `place` is the one this home lent `buffer`'s loan with, and this call
+    /// ends that loan (no other `give_back_loan` or `note_taken_out` for it).
     #[doc(hidden)]
-    fn give_back_loan(&self, buffer: K::Buffer, token: sealed::Token) -> ReturnOutcome;
+    unsafe fn give_back_loan(
+        &self,
+        buffer: K::Buffer,
+        place: Place,
+        token: sealed::Token,
+    ) -> ReturnOutcome;
 
     /// Counts a lent buffer leaving the pool for good.
+    ///
+    /// # Safety
+    /// As for [`give_back_loan`](Self::give_back_loan).
     #[doc(hidden)]
-    fn note_taken_out(&self, token: sealed::Token);
+    unsafe fn note_taken_out(&self, place: Place, token: sealed::Token);
 }
 
 pub mod sealed {
@@ -85,6 +98,9 @@ pub struct Guard<K: BufferKind, H: Home<K>> {
     // out without an `Option` (and its unwraps) on every deref.
     buffer: ManuallyDrop<K::Buffer>,
     home: ManuallyDrop<H>,
+    // The buffer's kept place in `home`'s free list (see `lend.rs`), or
+    // `Place::NONE`. Private: only the home that lent it sees it again.
+    place: Place,
 }
 
 /// A buffer on loan from a borrowed pool (`BufferPool::guard`,
@@ -101,27 +117,37 @@ pub type OwnedPooledBuf<K, V = Tagged> = Guard<K, Arc<BufferPool<V>>>;
 pub type OwnedKindBuf<K, V = Tagged> = Guard<K, Arc<KindPool<K, V>>>;
 
 impl<K: BufferKind, H: Home<K>> Guard<K, H> {
-    /// Lends `buffer`, to go back to `home`.
+    /// Lends `buffer`, to go back to `home`, which kept no place for it.
     #[inline]
     pub(crate) fn new(buffer: K::Buffer, home: H) -> Self {
+        Self::lent(buffer, home, Place::NONE)
+    }
+
+    /// Lends `buffer`, whose place `home` keeps (`Place::NONE`: none).
+    #[inline]
+    pub(crate) fn lent(buffer: K::Buffer, home: H, place: Place) -> Self {
         Self {
             buffer: ManuallyDrop::new(buffer),
             home: ManuallyDrop::new(home),
+            place,
         }
     }
 
     /// Returns the buffer to its pool now rather than at end of scope, and
     /// says whether the pool kept it.
     pub fn give_back(self) -> ReturnOutcome {
-        let (buffer, home) = self.disarm();
-        home.give_back_loan(buffer, Token(()))
+        let (buffer, home, place) = self.disarm();
+        // SAFETY: `place` came with this loan from `home`, and `disarm`
+        // consumed the guard, so the loan ends here once.
+        unsafe { home.give_back_loan(buffer, place, Token(())) }
     }
 
     /// Takes the buffer out of the pool for good (counted as `taken_out`);
     /// the pool will not see it again unless it is returned by value.
     pub fn into_inner(self) -> K::Buffer {
-        let (buffer, home) = self.disarm();
-        home.note_taken_out(Token(()));
+        let (buffer, home, place) = self.disarm();
+        // SAFETY: as in `give_back`.
+        unsafe { home.note_taken_out(place, Token(())) };
         buffer
     }
 
@@ -130,8 +156,8 @@ impl<K: BufferKind, H: Home<K>> Guard<K, H> {
         &self.home
     }
 
-    /// Moves the buffer and its home out without running `Drop`.
-    fn disarm(self) -> (K::Buffer, H) {
+    /// Moves the buffer, its home and its place out without running `Drop`.
+    fn disarm(self) -> (K::Buffer, H, Place) {
         let mut this = ManuallyDrop::new(self);
         // SAFETY: `this` is never dropped (ManuallyDrop) and not used after
         // these lines, so each field is moved out of it exactly once.
@@ -139,6 +165,7 @@ impl<K: BufferKind, H: Home<K>> Guard<K, H> {
             (
                 ManuallyDrop::take(&mut this.buffer),
                 ManuallyDrop::take(&mut this.home),
+                this.place,
             )
         }
     }
@@ -156,7 +183,9 @@ impl<K: BufferKind, H: Home<K>> Drop for Guard<K, H> {
                 ManuallyDrop::take(&mut self.home),
             )
         };
-        home.give_back_loan(buffer, Token(()));
+        // SAFETY: `self.place` came with this loan from `home`; `drop` runs
+        // once and only if no consuming method ended the loan.
+        unsafe { home.give_back_loan(buffer, self.place, Token(())) };
     }
 }
 
@@ -210,13 +239,20 @@ macro_rules! kind_pool_home {
 
         impl<K: BufferKind, V: Variant> Home<K> for $home {
             #[inline]
-            fn give_back_loan(&self, buffer: K::Buffer, _: Token) -> ReturnOutcome {
-                KindPool::give_back_loan(self, buffer)
+            unsafe fn give_back_loan(
+                &self,
+                buffer: K::Buffer,
+                place: Place,
+                _: Token,
+            ) -> ReturnOutcome {
+                // SAFETY: the caller's contract is `KindPool`'s.
+                unsafe { KindPool::give_back_loan(self, buffer, place) }
             }
 
             #[inline]
-            fn note_taken_out(&self, _: Token) {
-                KindPool::note_taken_out(self);
+            unsafe fn note_taken_out(&self, place: Place, _: Token) {
+                // SAFETY: as above.
+                unsafe { KindPool::note_taken_out(self, place) };
             }
         }
     )*};
@@ -228,12 +264,15 @@ impl<V: Variant> sealed::Sealed for Arc<BufferPool<V>> {}
 
 impl<K: ProvidedKind, V: Variant> Home<K> for Arc<BufferPool<V>> {
     #[inline]
-    fn give_back_loan(&self, buffer: K::Buffer, _: Token) -> ReturnOutcome {
-        self.shelf::<K>().give_back_loan(buffer)
+    unsafe fn give_back_loan(&self, buffer: K::Buffer, place: Place, _: Token) -> ReturnOutcome {
+        // SAFETY: the loan came from this shelf (`BufferPool::guard_owned`
+        // lends from `shelf::<K>()`); the caller ends it once.
+        unsafe { self.shelf::<K>().give_back_loan(buffer, place) }
     }
 
     #[inline]
-    fn note_taken_out(&self, _: Token) {
-        self.shelf::<K>().note_taken_out();
+    unsafe fn note_taken_out(&self, place: Place, _: Token) {
+        // SAFETY: as above.
+        unsafe { self.shelf::<K>().note_taken_out(place) };
     }
 }

@@ -31,6 +31,7 @@ use std::sync::Arc;
 use super::config::{ConfigError, KindConfig, KindConfigError};
 use super::guard::{OwnedKindBuf, PooledBuf};
 use super::kind::BufferKind;
+use super::lend::{Lend, Place};
 use super::stats::{Counters, KindStats, ReturnOutcome};
 use super::variant::{Tagged, Variant};
 use crate::stack::{CapacityError, FreeList};
@@ -209,14 +210,39 @@ impl<K: BufferKind, V: Variant> KindPool<K, V> {
     /// [`try_get`](Self::try_get)).
     #[inline]
     pub fn try_guard(&self) -> Option<PooledBuf<'_, K, V>> {
-        self.try_get().map(|buffer| PooledBuf::new(buffer, self))
+        let Some((mut buffer, place)) = self.list.lend() else {
+            self.counters.note_try_empty();
+            return None;
+        };
+        K::reset(&mut buffer);
+        self.counters.note_get();
+        Some(PooledBuf::lent(buffer, self, place))
     }
 
     /// A cleared buffer in a guard holding an `Arc` of the pool: it may
     /// outlive the borrow of `self` and move to another thread or task.
     #[inline]
     pub fn guard_owned(self: &Arc<Self>) -> OwnedKindBuf<K, V> {
-        OwnedKindBuf::new(self.get(), Arc::clone(self))
+        let (buffer, place) = self.lend();
+        OwnedKindBuf::lent(buffer, Arc::clone(self), place)
+    }
+
+    /// A cleared buffer for a guard: lent from the list on a hit (its place
+    /// kept, see `lend.rs`), else freshly allocated with no place (a miss).
+    #[inline]
+    pub(crate) fn lend(&self) -> (K::Buffer, Place) {
+        let lent = match self.list.lend() {
+            Some((mut buffer, place)) => {
+                K::reset(&mut buffer);
+                (buffer, place)
+            }
+            None => {
+                self.counters.note_miss();
+                (K::fresh(self.size), Place::NONE)
+            }
+        };
+        self.counters.note_get();
+        lent
     }
 
     /// Offers `buffer` back by value: kept if its size is in the window and
@@ -231,12 +257,56 @@ impl<K: BufferKind, V: Variant> KindPool<K, V> {
     }
 
     /// A guard's buffer comes back: one the pool handed out, whatever its
-    /// size now.
+    /// size now. In the window it goes back to its kept place, if it has
+    /// one; otherwise it is judged like a by-value return.
+    ///
+    /// # Safety
+    /// `place` came from this pool's [`lend`](Self::lend) with `buffer`'s
+    /// loan, and this call ends the loan (see `Home::give_back_loan`).
     #[inline]
-    pub(crate) fn give_back_loan(&self, buffer: K::Buffer) -> ReturnOutcome {
-        let outcome = self.judge(buffer);
+    pub(crate) unsafe fn give_back_loan(&self, buffer: K::Buffer, place: Place) -> ReturnOutcome {
+        let outcome = if place.is_kept() {
+            // SAFETY: the caller's contract.
+            unsafe { self.restore(buffer, place) }
+        } else {
+            self.judge_unplaced(buffer)
+        };
         self.counters.note_loan_return(outcome);
         outcome
+    }
+
+    /// A loan with a kept place ends: the buffer goes back to that place if
+    /// its size is in the window; otherwise it is dropped and the place
+    /// given up.
+    ///
+    /// # Safety
+    /// As for [`give_back_loan`](Self::give_back_loan), and `place` is kept.
+    #[inline]
+    unsafe fn restore(&self, buffer: K::Buffer, place: Place) -> ReturnOutcome {
+        let size = K::size_of(&buffer);
+        let rejected = if size < self.accept_min {
+            ReturnOutcome::TooSmall
+        } else if size > self.accept_max {
+            ReturnOutcome::TooLarge
+        } else {
+            // SAFETY: the caller holds the loan `place` belongs to.
+            return match unsafe { self.list.restore(buffer, place) } {
+                Ok(()) => ReturnOutcome::Accepted,
+                Err(_refused) => ReturnOutcome::PoolFull,
+            };
+        };
+        drop(buffer);
+        // SAFETY: as above; the buffer is not coming back.
+        unsafe { self.list.forfeit(place) };
+        rejected
+    }
+
+    /// `judge` for a guard whose buffer has no kept place (it was a miss):
+    /// out of line, so the by-value return keeps `judge` inlined.
+    #[cold]
+    #[inline(never)]
+    fn judge_unplaced(&self, buffer: K::Buffer) -> ReturnOutcome {
+        self.judge(buffer)
     }
 
     /// Keeps `buffer` if its size is in the window and the list has room;
@@ -260,11 +330,19 @@ impl<K: BufferKind, V: Variant> KindPool<K, V> {
     /// A cleared buffer in a guard that gives it back when dropped.
     #[inline]
     pub fn guard(&self) -> PooledBuf<'_, K, V> {
-        PooledBuf::new(self.get(), self)
+        let (buffer, place) = self.lend();
+        PooledBuf::lent(buffer, self, place)
     }
 
-    /// Counts a guard's buffer leaving for good.
-    pub(crate) fn note_taken_out(&self) {
+    /// Counts a guard's buffer leaving for good, and gives up its place.
+    ///
+    /// # Safety
+    /// As for [`give_back_loan`](Self::give_back_loan).
+    pub(crate) unsafe fn note_taken_out(&self, place: Place) {
+        if place.is_kept() {
+            // SAFETY: the caller ends the loan `place` belongs to.
+            unsafe { self.list.forfeit(place) };
+        }
         self.counters.note_taken_out();
     }
 

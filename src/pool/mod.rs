@@ -50,6 +50,7 @@ mod config;
 mod guard;
 mod kind;
 mod kind_pool;
+mod lend;
 mod stats;
 mod variant;
 
@@ -62,6 +63,7 @@ pub use kind::{
     BufferKind, Compression, KindId, ProvidedKind, Serialization, Simd, default_window,
 };
 pub use kind_pool::{KindPool, Shelf};
+pub(crate) use lend::Place;
 pub use stats::{KindStats, ReturnOutcome};
 pub use variant::{Epoch, PointerNode, Tagged, Variant};
 
@@ -186,7 +188,8 @@ impl<V: Variant> BufferPool<V> {
     /// ```
     #[inline]
     pub fn guard_owned<K: ProvidedKind>(self: &Arc<Self>) -> OwnedPooledBuf<K, V> {
-        Guard::new(self.get::<K>(), Arc::clone(self))
+        let (buffer, place) = self.shelf::<K>().lend();
+        Guard::lent(buffer, Arc::clone(self), place)
     }
 
     /// A cleared buffer of kind `K`, or `None` when the kind is empty:

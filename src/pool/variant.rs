@@ -5,14 +5,15 @@
 //! natively for [`Tagged`], through [`Capped`] for the other two.
 
 use super::capped::Capped;
-use crate::stack::{EpochStack, FreeList, PointerNodeStack, TaggedStack};
+use super::lend::Lend;
+use crate::stack::{EpochStack, PointerNodeStack, TaggedStack};
 
 /// A choice of free list for the pool. Sealed: the pool's bound and the
-/// thread-local front rely on the list keeping the [`FreeList`] contract, so
+/// thread-local front rely on the list keeping the [`FreeList`](crate::FreeList) contract, so
 /// only these three lists, each checked by the models, can back a pool.
 pub trait Variant: sealed::Sealed + 'static {
     /// The list holding buffers of type `T`.
-    type List<T: Send + 'static>: FreeList<T> + Send + Sync;
+    type List<T: Send + 'static>: Lend<T> + Send + Sync;
 
     /// A short name for reports and benches.
     const NAME: &'static str;

@@ -10,9 +10,17 @@
 //! push = pop a vacant slot, write the value, push the slot on `full`.
 //! pop  = pop a full slot, move the value out, push the slot on `vacant`.
 //!
+//! The crate's pool also *lends* (crate-private, for its guards): pop a full
+//! slot and move the value out, but keep the slot instead of pushing it on
+//! `vacant`; the value later comes back into that same slot (write, push on
+//! `full`) or the slot is given up (push on `vacant`). A loan is one CAS each
+//! way instead of two.
+//!
 //! # Invariants
 //! 1. Every slot index is in exactly one of: `full`, `vacant`, or the hands of
-//!    one thread between its two list operations.
+//!    one thread between its two list operations, or one loan (the guard that
+//!    holds it may move between threads; whoever holds the guard holds the
+//!    slot).
 //! 2. A slot's value cell is initialised iff the slot is in `full`, or held by
 //!    a pusher after its write or by a popper before its read.
 //! 3. The value cell is accessed only by the thread holding the slot; the
@@ -28,6 +36,8 @@
 //!   linearizability tier checks both).
 //! * pop (some): the CAS that unlinks the slot from `full`.
 //! * pop (none): the Acquire load that finds `full` empty.
+//! * lend: as pop. restore: the CAS that links the slot into `full`.
+//! * forfeit: the CAS that links the slot into `vacant` (no value moves).
 
 use core::mem::MaybeUninit;
 
@@ -145,6 +155,48 @@ impl<T> FreeList<T> for TaggedStack<T> {
 
     fn reset_contention(&self) {
         self.contention.reset();
+    }
+}
+
+impl<T> TaggedStack<T> {
+    /// Pops a value and keeps its slot for it: the slot goes to neither
+    /// list until [`restore`](Self::restore) or [`forfeit`](Self::forfeit).
+    #[inline]
+    pub(crate) fn lend(&self) -> Option<(T, u32)> {
+        let slot = self.full.pop(&self.links, &self.contention)?;
+        let value = self.values[slot as usize].with(|cell| {
+            // SAFETY: as in `pop`: the slot came from `full`, so its cell is
+            // initialised and only we touch it; the slot now stays with the
+            // loan, whose value is this one, so it is moved out once.
+            unsafe { (*cell).assume_init_read() }
+        });
+        Some((value, slot))
+    }
+
+    /// Puts a lent value back into its kept slot and links it into `full`.
+    ///
+    /// # Safety
+    /// `slot` came from this stack's [`lend`](Self::lend) and has been
+    /// neither restored nor forfeited since (the caller holds the loan).
+    #[inline]
+    pub(crate) unsafe fn restore(&self, value: T, slot: u32) {
+        self.values[slot as usize].with_mut(|cell| {
+            // SAFETY: the caller holds the loan, so the slot is in neither
+            // list and no other thread touches its cell; `lend` moved its
+            // value out, so writing leaks nothing.
+            unsafe { (*cell).write(value) };
+        });
+        self.full.push(&self.links, slot, &self.contention);
+    }
+
+    /// Gives a kept slot up: its value is not coming back.
+    ///
+    /// # Safety
+    /// As for [`restore`](Self::restore).
+    #[inline]
+    pub(crate) unsafe fn forfeit(&self, slot: u32) {
+        // The cell was moved out by `lend`: vacant, as `vacant` requires.
+        self.vacant.push(&self.links, slot, &self.contention);
     }
 }
 

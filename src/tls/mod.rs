@@ -118,8 +118,8 @@ use simd_aligned::VecSimd;
 use wide::f64x4;
 
 use crate::pool::{
-    BufferPool, Compression, ConfigError, Guard, Home, HomeSealed, ProvidedKind, ReturnOutcome,
-    Serialization, Simd, Tagged, Token, Variant,
+    BufferPool, Compression, ConfigError, Guard, Home, HomeSealed, Place, ProvidedKind,
+    ReturnOutcome, Serialization, Simd, Tagged, Token, Variant,
 };
 use crate::stack::CapacityError;
 
@@ -485,12 +485,13 @@ impl<V: Variant> HomeSealed for &TlsPool<V> {}
 
 impl<K: CachedKind, V: Variant> Home<K> for &TlsPool<V> {
     #[inline]
-    fn give_back_loan(&self, buffer: K::Buffer, _: Token) -> ReturnOutcome {
+    unsafe fn give_back_loan(&self, buffer: K::Buffer, _: Place, _: Token) -> ReturnOutcome {
+        // The front keeps no places: its guards carry `Place::NONE`.
         self.give_back::<K>(buffer)
     }
 
     #[inline]
-    fn note_taken_out(&self, _: Token) {
+    unsafe fn note_taken_out(&self, _: Place, _: Token) {
         TlsPool::note_taken_out::<K>(self);
     }
 }

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use crate::pool::{Guard, Home, HomeSealed, ReturnOutcome, Tagged, Token, Variant};
+use crate::pool::{Guard, Home, HomeSealed, Place, ReturnOutcome, Tagged, Token, Variant};
 
 use super::{CachedKind, TlsPool};
 
@@ -48,12 +48,13 @@ impl<V: Variant> HomeSealed for Arc<TlsPool<V>> {}
 
 impl<K: CachedKind, V: Variant> Home<K> for Arc<TlsPool<V>> {
     #[inline]
-    fn give_back_loan(&self, buffer: K::Buffer, _: Token) -> ReturnOutcome {
+    unsafe fn give_back_loan(&self, buffer: K::Buffer, _: Place, _: Token) -> ReturnOutcome {
+        // The front keeps no places: its guards carry `Place::NONE`.
         self.give_back::<K>(buffer)
     }
 
     #[inline]
-    fn note_taken_out(&self, _: Token) {
+    unsafe fn note_taken_out(&self, _: Place, _: Token) {
         TlsPool::note_taken_out::<K>(self);
     }
 }

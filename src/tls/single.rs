@@ -7,7 +7,7 @@ use core::fmt;
 use std::sync::Arc;
 
 use crate::pool::{
-    BufferKind, Guard, Home, HomeSealed, KindPool, ReturnOutcome, Tagged, Token, Variant,
+    BufferKind, Guard, Home, HomeSealed, KindPool, Place, ReturnOutcome, Tagged, Token, Variant,
 };
 
 use super::cache::{Front, KindCache};
@@ -232,12 +232,13 @@ macro_rules! front_home {
 
         impl<K: BufferKind, V: Variant> Home<K> for $home {
             #[inline]
-            fn give_back_loan(&self, buffer: K::Buffer, _: Token) -> ReturnOutcome {
+            unsafe fn give_back_loan(&self, buffer: K::Buffer, _: Place, _: Token) -> ReturnOutcome {
+        // The front keeps no places: its guards carry `Place::NONE`.
                 self.give_back(buffer)
             }
 
             #[inline]
-            fn note_taken_out(&self, _: Token) {
+            unsafe fn note_taken_out(&self, _: Place, _: Token) {
                 self.core.note_taken_out::<K>();
             }
         }

@@ -70,6 +70,9 @@ pub struct RefKind {
     pooled: Vec<usize>,
     /// Signed: foreign returns lower it below zero.
     in_use: i64,
+    /// Places kept for guards' buffers (see [`RefPool::guards_keep_places`]):
+    /// they count against the bound like pooled buffers.
+    kept: usize,
     stats: KindStats,
 }
 
@@ -84,8 +87,13 @@ pub struct RefPool {
     /// ([`InUseRule::WindowRejectsAreForeign`]).
     pub in_use_rule: InUseRule,
     kinds: [RefKind; 3],
-    /// Kind, how it is held, and its size.
-    held: Vec<(KindId, Hold, usize)>,
+    /// The plain pool's rule: a guard that got a pooled buffer keeps its
+    /// place until it ends; a by-value return cannot take that place, and
+    /// the guard's in-window return always gets it back. A thread-local
+    /// front keeps no places.
+    pub guards_keep_places: bool,
+    /// Kind, how it is held, its size, and whether it keeps a place.
+    held: Vec<(KindId, Hold, usize, bool)>,
 }
 
 /// What a returned buffer does to `in_use`.
@@ -110,8 +118,10 @@ pub fn front_initial_states() -> BoxedStrategy<RefPool> {
     (1usize..7, 1usize..40, 1usize..40, 1usize..12)
         .prop_flat_map(|(count, s, c, v)| (Just((count, s, c, v)), 1..=count))
         .prop_map(|((count, s, c, v), per_thread)| {
-            RefPool::new(count, [s, c, v], Some(per_thread))
-                .with_in_use_rule(InUseRule::EveryReturn)
+            let mut pool = RefPool::new(count, [s, c, v], Some(per_thread))
+                .with_in_use_rule(InUseRule::EveryReturn);
+            pool.guards_keep_places = false;
+            pool
         })
         .boxed()
 }
@@ -135,6 +145,7 @@ impl RefPool {
             size,
             pooled: vec![size; count],
             in_use: 0,
+            kept: 0,
             stats: KindStats {
                 fresh_allocations: count,
                 pooled: count,
@@ -146,6 +157,7 @@ impl RefPool {
             per_thread,
             in_use_rule: InUseRule::WindowRejectsAreForeign,
             kinds: [kind(s), kind(c), kind(v)],
+            guards_keep_places: true,
             held: Vec::new(),
         }
     }
@@ -161,14 +173,15 @@ impl RefPool {
         &mut self.kinds[index(kind)]
     }
 
-    /// The acceptance rule, stated independently of the pool's code.
-    fn outcome(&self, kind: KindId, size: usize) -> ReturnOutcome {
+    /// The acceptance rule, stated independently of the pool's code; `kept`
+    /// if the buffer comes back to a place kept for it.
+    fn outcome(&self, kind: KindId, size: usize, kept: bool) -> ReturnOutcome {
         let k = &self.kinds[index(kind)];
         if 2 * size < k.size {
             ReturnOutcome::TooSmall
         } else if size > 2 * k.size {
             ReturnOutcome::TooLarge
-        } else if k.pooled.len() == self.config.count {
+        } else if !kept && k.pooled.len() + k.kept == self.config.count {
             ReturnOutcome::PoolFull
         } else {
             ReturnOutcome::Accepted
@@ -177,14 +190,18 @@ impl RefPool {
 
     /// A return of a buffer of `size`; `by_value` if it came back through
     /// `return_*` / `give_back::<K>` rather than a guard.
-    fn note_return(&mut self, kind: KindId, size: usize, by_value: bool) {
-        let outcome = self.outcome(kind, size);
+    fn note_return(&mut self, kind: KindId, size: usize, by_value: bool, kept: bool) {
+        let outcome = self.outcome(kind, size, kept);
         let window_reject = matches!(outcome, ReturnOutcome::TooSmall | ReturnOutcome::TooLarge);
         let lowers = match self.in_use_rule {
             InUseRule::WindowRejectsAreForeign => !(by_value && window_reject),
             InUseRule::EveryReturn => true,
         };
         let k = self.kind(kind);
+        if kept {
+            // Back in its place, or the place given up with the buffer.
+            k.kept -= 1;
+        }
         if lowers {
             k.in_use -= 1;
         }
@@ -288,44 +305,49 @@ impl<P: Front> ReferenceStateMachine for PoolRef<P> {
     fn apply(mut state: RefPool, step: &Step) -> RefPool {
         match *step {
             Step::Get(kind, hold) => {
+                let keeps = hold == Hold::Guard && state.guards_keep_places;
                 let k = state.kind(kind);
-                let size = match k.pooled.pop() {
+                let (size, kept) = match k.pooled.pop() {
                     Some(size) => {
                         k.stats.hits += 1;
-                        size
+                        k.kept += usize::from(keeps);
+                        (size, keeps)
                     }
                     None => {
                         k.stats.misses += 1;
                         k.stats.fresh_allocations += 1;
-                        k.size
+                        (k.size, false)
                     }
                 };
                 k.in_use += 1;
                 k.stats.in_use = k.in_use.max(0) as usize;
                 k.stats.peak_in_use = k.stats.peak_in_use.max(k.stats.in_use);
                 k.stats.pooled = k.pooled.len();
-                state.held.push((kind, hold, size));
+                state.held.push((kind, hold, size, kept));
             }
             Step::Release(i, how) => {
-                let (kind, hold, size) = state.held.remove(i);
+                let (kind, hold, size, kept) = state.held.remove(i);
                 match (hold, how) {
                     (_, Release::GiveBack) | (Hold::Guard, Release::Drop) => {
-                        state.note_return(kind, size, hold == Hold::Value)
+                        state.note_return(kind, size, hold == Hold::Value, kept)
                     }
                     // The user drops a by-value buffer: the pool never hears.
                     (Hold::Value, Release::Drop) => {}
                     (Hold::Guard, Release::TakeOut) => {
                         let k = state.kind(kind);
+                        k.kept -= usize::from(kept);
                         k.in_use -= 1;
                         k.stats.in_use = k.in_use.max(0) as usize;
                         k.stats.taken_out += 1;
-                        state.held.push((kind, Hold::Value, size));
+                        state.held.push((kind, Hold::Value, size, false));
                     }
                     // Nothing to take out of a by-value buffer: keep it.
-                    (Hold::Value, Release::TakeOut) => state.held.insert(i, (kind, hold, size)),
+                    (Hold::Value, Release::TakeOut) => {
+                        state.held.insert(i, (kind, hold, size, kept))
+                    }
                 }
             }
-            Step::Foreign(kind, size) => state.note_return(kind, size, true),
+            Step::Foreign(kind, size) => state.note_return(kind, size, true, false),
             Step::ResetStats => {
                 for k in &mut state.kinds {
                     k.stats = KindStats {
@@ -489,26 +511,29 @@ impl<P: Front> StateMachineTest for PoolTest<P> {
                 }
             }),
             Step::Release(i, how) => {
+                let kept = sut.before.held[i].3;
                 let held = sut.held.remove(i);
                 match (held, how) {
                     (Held::Bytes(kind, b), Release::GiveBack) => {
-                        let expected = sut.before.outcome(kind, b.capacity());
+                        let expected = sut.before.outcome(kind, b.capacity(), kept);
                         assert_eq!(give_back_bytes(pool, kind, b), expected);
                     }
                     (Held::Vector(b), Release::GiveBack) => {
-                        let expected = sut.before.outcome(KindId::Simd, b.flat().len());
+                        let expected = sut.before.outcome(KindId::Simd, b.flat().len(), kept);
                         assert_eq!(pool.give_back_simd(b), expected);
                     }
                     (Held::SerGuard(g), Release::GiveBack) => {
-                        let expected = sut.before.outcome(KindId::Serialization, g.capacity());
+                        let expected =
+                            sut.before
+                                .outcome(KindId::Serialization, g.capacity(), kept);
                         assert_eq!(g.give_back(), expected);
                     }
                     (Held::CompGuard(g), Release::GiveBack) => {
-                        let expected = sut.before.outcome(KindId::Compression, g.capacity());
+                        let expected = sut.before.outcome(KindId::Compression, g.capacity(), kept);
                         assert_eq!(g.give_back(), expected);
                     }
                     (Held::SimdGuard(g), Release::GiveBack) => {
-                        let expected = sut.before.outcome(KindId::Simd, g.flat().len());
+                        let expected = sut.before.outcome(KindId::Simd, g.flat().len(), kept);
                         assert_eq!(g.give_back(), expected);
                     }
                     (Held::SerGuard(g), Release::TakeOut) => sut
@@ -535,7 +560,7 @@ impl<P: Front> StateMachineTest for PoolTest<P> {
                         give_back_bytes(pool, kind, b)
                     }
                 };
-                assert_eq!(outcome, sut.before.outcome(kind, size));
+                assert_eq!(outcome, sut.before.outcome(kind, size, false));
             }
             Step::ResetStats => pool.reset(),
             Step::FlushLocal => pool.flush(),
