@@ -13,9 +13,11 @@ mod support;
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use scenarios::pool as pool_scenarios;
 use scenarios::stacks::*;
 use scenarios::{ring as ring_scenarios, tls as tls_scenarios};
 use support::must_fail;
+use verified_pools::pool::{GUARD_FREES_PLACE, Tagged};
 use verified_pools::ring::{FIFO_RELEASE, LIVE_OVERWRITE};
 use verified_pools::sync::Track;
 use verified_pools::sync::node::USE_AFTER_FREE;
@@ -41,6 +43,8 @@ const SYMPTOMS: &[&str] = &[
     "hits + misses",
     "hoards",
     "spurious pool full",
+    // The pool's kept places (`scenarios/pool.rs`).
+    "took its place",
 ];
 
 /// One mutant: the site weakened, the evidence row, and the model that must fail.
@@ -117,6 +121,11 @@ fn tls_hand_off_return_here() {
 /// Behaviour switches (`sync::mutation::is_active`).
 const BEHAVIOUR_MUTANTS: &[Mutant] = &[
     mutant(FIFO_RELEASE, "ring", ring_scenarios::out_of_order_wrap),
+    mutant(
+        GUARD_FREES_PLACE,
+        "pool",
+        pool_scenarios::guard_keeps_its_place::<Tagged>,
+    ),
     mutant(HOARD_PLACES, "tls", tls_hand_off_get_here),
     mutant(HOARD_ITEMS, "tls", tls_hand_off_return_here),
     mutant(HALF_GIVE_BACK, "tls", tls_scenarios::hand_off_through_depot),

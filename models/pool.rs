@@ -40,6 +40,21 @@ fn pool_peak_two_holders() {
         .pass(two_holders_peak::<Tagged>);
 }
 
+#[test]
+fn pool_guard_keeps_its_place() {
+    Model::new("pool", "guard-keeps-its-place")
+        .facts(&[GUARD_AFTER_FOREIGN])
+        .pass(guard_keeps_its_place::<Tagged>);
+}
+
+#[cfg(shuttle)]
+#[test]
+fn pool_guard_keeps_its_place_capped() {
+    Model::new("pool", "guard-keeps-its-place-epoch")
+        .facts(&[GUARD_AFTER_FOREIGN])
+        .pass(guard_keeps_its_place::<Epoch>);
+}
+
 #[cfg(shuttle)]
 #[test]
 fn pool_tagged_three_threads() {

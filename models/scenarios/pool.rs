@@ -29,6 +29,8 @@ pub const POOL_FULL: &str = "pool_full";
 pub const WRONG_SIZE: &str = "wrong_size";
 /// Fact: the stats' peak matched two holders at once.
 pub const PEAK_TWO_HOLDERS: &str = "peak_two_holders";
+/// Fact: a guard came back after a by-value return tried to take its place.
+pub const GUARD_AFTER_FOREIGN: &str = "guard_after_foreign";
 
 /// Tiny buffers and a bound of 2, so two busy threads overflow it.
 pub fn tiny_config() -> PoolConfig {
@@ -286,4 +288,70 @@ pub fn two_holders_peak<V: Variant>() {
     );
     assert_eq!((s.in_use, s.hits + s.misses), (0, 2), "{s:?}");
     fact(PEAK_TWO_HOLDERS, s.peak_in_use == 2);
+}
+
+/// A guard keeps its buffer's place while it is out. The main thread takes
+/// a guard (a hit) and gives it back while a worker takes a buffer by
+/// value, returns it, and offers a foreign one of in-window size. In every
+/// interleaving the guard's return is accepted and the foreign one refused
+/// (one pooled + one kept place is the bound of 2): a pool that freed the
+/// place at the get would, when the worker's returns come first, accept the
+/// foreign buffer and refuse the guard's. Then, alone, a guard grown out of
+/// the window gives its place up, and by-value returns fill it.
+pub fn guard_keeps_its_place<V: Variant>() {
+    let pool = Arc::new(BufferPool::<V>::new(tiny_config()).expect("tiny config is valid"));
+    let foreign_done = Arc::new(AtomicUsize::new(0));
+    let guard = pool.serialization_guard();
+    let worker = {
+        let pool = Arc::clone(&pool);
+        let foreign_done = Arc::clone(&foreign_done);
+        thread::spawn(move || {
+            let value = pool.get_serialization_buffer();
+            let own = pool.return_serialization_buffer(value);
+            let foreign = pool.return_serialization_buffer(Vec::with_capacity(8));
+            foreign_done.store(1, SeqCst);
+            (own, foreign)
+        })
+    };
+    let after_foreign = foreign_done.load(SeqCst) == 1;
+    let guard_back = guard.give_back();
+    let (own, foreign) = worker.join().expect("worker panicked");
+    assert_eq!(
+        guard_back,
+        ReturnOutcome::Accepted,
+        "a guard's return was refused: a by-value return took its place"
+    );
+    assert_eq!(own, ReturnOutcome::Accepted);
+    assert_eq!(
+        foreign,
+        ReturnOutcome::PoolFull,
+        "a foreign buffer took a place a guard kept"
+    );
+    let tally = Tally {
+        gets: 2,
+        accepted: 2,
+        full: 1,
+        ..Tally::default()
+    };
+    check_quiescent::<V, Serialization>(&pool, tally, 0, 1, |b| b.as_ptr() as usize);
+
+    // The drain in `check_quiescent` emptied the shelf. Pool one buffer, lend
+    // it to a guard that grows out of the window: its rejection must give
+    // the place up, so both places take a by-value return again.
+    let fresh = || Vec::with_capacity(8);
+    assert_eq!(
+        pool.return_serialization_buffer(fresh()),
+        ReturnOutcome::Accepted
+    );
+    let mut grown = pool.serialization_guard();
+    grown.reserve_exact(64); // above the window of [4, 16]
+    assert_eq!(grown.give_back(), ReturnOutcome::TooLarge);
+    for _ in 0..2 {
+        assert_eq!(
+            pool.return_serialization_buffer(fresh()),
+            ReturnOutcome::Accepted,
+            "a rejected guard kept its place"
+        );
+    }
+    fact(GUARD_AFTER_FOREIGN, after_foreign);
 }

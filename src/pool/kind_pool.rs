@@ -31,10 +31,11 @@ use std::sync::Arc;
 use super::config::{ConfigError, KindConfig, KindConfigError};
 use super::guard::{OwnedKindBuf, PooledBuf};
 use super::kind::BufferKind;
-use super::lend::{Lend, Place};
+use super::lend::{GUARD_FREES_PLACE, Lend, Place};
 use super::stats::{Counters, KindStats, ReturnOutcome};
 use super::variant::{Tagged, Variant};
 use crate::stack::{CapacityError, FreeList};
+use crate::sync::mutation::is_active;
 use crossbeam_utils::CachePadded;
 
 /// A lock-free pool of one kind of buffer: a bounded free list (chosen by
@@ -231,6 +232,9 @@ impl<K: BufferKind, V: Variant> KindPool<K, V> {
     /// kept, see `lend.rs`), else freshly allocated with no place (a miss).
     #[inline]
     pub(crate) fn lend(&self) -> (K::Buffer, Place) {
+        if is_active(GUARD_FREES_PLACE) {
+            return (self.get(), Place::NONE);
+        }
         let lent = match self.list.lend() {
             Some((mut buffer, place)) => {
                 K::reset(&mut buffer);

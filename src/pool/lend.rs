@@ -15,6 +15,12 @@
 use super::capped::Capped;
 use crate::stack::{FreeList, TaggedStack};
 
+/// The behaviour mutant of loans, for the models (`mutation::is_active` is
+/// a constant `false` outside a model run): a guard's get frees its place
+/// like a by-value get, as the pool did before loans. The model
+/// `guard_keeps_its_place` must then fail.
+pub const GUARD_FREES_PLACE: &str = "pool.guard_frees_place";
+
 /// The place a lent buffer keeps, carried by its guard: a slot index for
 /// [`TaggedStack`], a held reservation for [`Capped`], or none (the buffer
 /// was freshly allocated, or its home keeps no places).

@@ -63,6 +63,8 @@ pub use kind::{
     BufferKind, Compression, KindId, ProvidedKind, Serialization, Simd, default_window,
 };
 pub use kind_pool::{KindPool, Shelf};
+#[cfg(any(loom, shuttle))]
+pub use lend::GUARD_FREES_PLACE;
 pub(crate) use lend::Place;
 pub use stats::{KindStats, ReturnOutcome};
 pub use variant::{Epoch, PointerNode, Tagged, Variant};
