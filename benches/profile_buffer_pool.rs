@@ -3,13 +3,14 @@
 //!
 //! ```text
 //! cargo bench --no-run
-//! perf record -g target/release/deps/profile_buffer_pool-<hash> [ITERATIONS] [pool|tls|linear|ring|all]
+//! perf record -g target/release/deps/profile_buffer_pool-<hash> [ITERATIONS] [pool|guard|tls|linear|ring|all]
 //! perf report
 //! ```
 //!
 //! `ITERATIONS` defaults to 100 000 000 per workload; the workload defaults
 //! to `all`. `pool` is a tagged `BufferPool` get + return of a 4 KiB
-//! serialization buffer; `tls` the same through the thread-local front
+//! serialization buffer by value; `guard` the same through its guard;
+//! `tls` the same through the thread-local front
 //! (`TlsPool`, 16 per thread); `linear` a `LinearObjectPool` pull + drop of
 //! the same buffer (the peer the front is measured against); `ring` is the ring pool's window pattern of the
 //! `pool_sizes` bench (16 live slices of 4 × 256-byte vectors; each op

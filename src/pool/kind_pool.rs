@@ -7,8 +7,9 @@
 //!    (`K::acceptance_window(size)`, by default `[⌈size/2⌉, size×2]`):
 //!    pre-allocated buffers are measured before they are pooled (one outside
 //!    is a typed error), and `give_back` checks the window before pushing.
-//! 2. `list` never holds more than `bound` buffers (the list's own capacity:
-//!    native for `TaggedStack`, a `Capped` reservation otherwise).
+//! 2. `list`'s buffers plus the places kept for guards (`lend.rs`) never
+//!    exceed `bound` (the list's own capacity: native for `TaggedStack`, a
+//!    `Capped` reservation otherwise).
 //! 3. Each buffer is owned by exactly one party: the list, or the caller it
 //!    was handed to (by value or inside a guard). The list's push and pop
 //!    move it; nothing else touches it.
@@ -17,6 +18,9 @@
 //! * get (hit): the list's pop that returns a buffer.
 //! * get (miss): the list's pop that finds it empty.
 //! * try_get: the list's pop (a buffer, or empty: `None`, nothing allocated).
+//! * guard get (hit): the list's lend (its pop). Guard return to a kept
+//!   place: the list's restore (its push); a kept place given up: the
+//!   list's forfeit.
 //! * return (accepted): the list's push.
 //! * return (pool full): the list's push that hands the buffer back.
 //! * return (too small / too large): none needed — decided from the buffer

@@ -12,7 +12,8 @@
 //! # Invariants (per kind; see `kind_pool.rs`)
 //! 1. Every pooled buffer's size lies in the kind's window (by default
 //!    `[⌈size/2⌉, size×2]`).
-//! 2. A kind's pool never holds more than `count` buffers.
+//! 2. A kind's pooled buffers plus the places its guards keep never exceed
+//!    `count`.
 //! 3. Every buffer has exactly one owner: the free list or one caller.
 //! 4. At quiescence, for each kind, with `in_use` the signed count of
 //!    buffers out and `foreign` the by-value returns rejected by the window:
@@ -27,9 +28,15 @@
 //! pool-full return is its push; a window rejection touches only counters.
 //!
 //! # Cost
-//! A hit is one free-list pop plus one counter RMW; an accepted return is
-//! one push plus two counter RMWs. With [`Tagged`] nothing allocates after
-//! construction except a miss (which must: it hands out a new buffer).
+//! A by-value hit is one free-list pop plus one counter RMW; an accepted
+//! by-value return is one push plus two counter RMWs. A guard *lends*: its
+//! buffer keeps its place in the list while it is out, so with [`Tagged`] a
+//! guard's get and return are one CAS each instead of two (a by-value pop
+//! or push is two: the arena's `full` and `vacant` lists). The bound counts
+//! a kept place as taken: while a guard is out, a by-value return finds one
+//! place fewer, and the guard's own return (in the window) is never
+//! refused. With [`Tagged`] nothing allocates after construction except a
+//! miss (which must: it hands out a new buffer).
 //!
 //! ```
 //! use verified_pools::pool::{BufferPool, PoolConfig, ReturnOutcome};

@@ -54,7 +54,9 @@ pub enum ReturnOutcome {
     TooSmall,
     /// Its size was above the acceptance window; it was dropped.
     TooLarge,
-    /// The kind already holds its bound; it was dropped.
+    /// The kind's pooled buffers and the places its guards keep already
+    /// make its bound; it was dropped. (A guard's in-window return goes back
+    /// to its kept place and is never refused.)
     PoolFull,
 }
 
@@ -84,7 +86,8 @@ pub struct KindStats {
     pub rejected_too_small: usize,
     /// Returns dropped because the buffer was above the window.
     pub rejected_too_large: usize,
-    /// Returns dropped because the kind was at its bound.
+    /// Returns dropped because the kind was at its bound (pooled buffers
+    /// plus places kept for guards).
     pub rejected_pool_full: usize,
     /// Guards whose buffer was taken out of the pool for good.
     pub taken_out: usize,
