@@ -17,7 +17,7 @@ use scenarios::pool as pool_scenarios;
 use scenarios::stacks::*;
 use scenarios::{ring as ring_scenarios, tls as tls_scenarios};
 use support::must_fail;
-use verified_pools::pool::{GUARD_FREES_PLACE, Tagged};
+use verified_pools::pool::{COUNT_AFTER_RESTORE, GUARD_FREES_PLACE, Tagged};
 use verified_pools::ring::{FIFO_RELEASE, LIVE_OVERWRITE};
 use verified_pools::sync::Track;
 use verified_pools::sync::node::USE_AFTER_FREE;
@@ -43,8 +43,9 @@ const SYMPTOMS: &[&str] = &[
     "hits + misses",
     "hoards",
     "spurious pool full",
-    // The pool's kept places (`scenarios/pool.rs`).
+    // The pool's kept places and per-slot counts (`scenarios/pool.rs`).
     "took its place",
+    "accepted + rejected",
 ];
 
 /// One mutant: the site weakened, the evidence row, and the model that must fail.
@@ -111,6 +112,10 @@ const ORDERING_MUTANTS: &[Mutant] = &[
     ),
 ];
 
+fn pool_hold_two_threads() {
+    pool_scenarios::guards_and_values::<Tagged>(2, pool_scenarios::Script::Hold)
+}
+
 fn tls_hand_off_get_here() {
     tls_scenarios::hand_off_get_here(3)
 }
@@ -126,6 +131,7 @@ const BEHAVIOUR_MUTANTS: &[Mutant] = &[
         "pool",
         pool_scenarios::guard_keeps_its_place::<Tagged>,
     ),
+    mutant(COUNT_AFTER_RESTORE, "pool", pool_hold_two_threads),
     mutant(HOARD_PLACES, "tls", tls_hand_off_get_here),
     mutant(HOARD_ITEMS, "tls", tls_hand_off_return_here),
     mutant(HALF_GIVE_BACK, "tls", tls_scenarios::hand_off_through_depot),

@@ -218,3 +218,55 @@ fn tls_try_get_reaches_what_another_thread_gave_back() {
     assert_eq!((s.hits, s.misses, s.try_get_empty, s.in_use), (8, 0, 2, 4));
     drop(again);
 }
+
+/// Byte buffers whose `reset` panics while `PANIC_ON_RESET` is set: a
+/// user's code failing inside a guard's get.
+enum Brittle {}
+
+static PANIC_ON_RESET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+impl verified_pools::pool::BufferKind for Brittle {
+    type Buffer = Vec<u8>;
+    const NAME: &'static str = "brittle";
+    const UNIT_BYTES: usize = 1;
+
+    fn fresh(size: usize) -> Vec<u8> {
+        Vec::with_capacity(size)
+    }
+    fn try_fresh(size: usize) -> Option<Vec<u8>> {
+        let mut v = Vec::new();
+        v.try_reserve_exact(size).ok()?;
+        Some(v)
+    }
+    fn reset(buffer: &mut Vec<u8>) {
+        assert!(
+            !PANIC_ON_RESET.load(std::sync::atomic::Ordering::SeqCst),
+            "reset refused"
+        );
+        buffer.clear();
+    }
+    fn size_of(buffer: &Vec<u8>) -> usize {
+        buffer.capacity()
+    }
+}
+
+/// A guard's get whose `reset` panics still ends its loan: the buffer goes
+/// back to its kept place, so the kind keeps its whole bound (a leaked
+/// place would refuse the by-value return below).
+#[test]
+fn a_panicking_reset_inside_a_guard_keeps_no_place() {
+    let pool: KindPool<Brittle> = KindPool::new(KindConfig { count: 2, size: 64 }).unwrap();
+    PANIC_ON_RESET.store(true, std::sync::atomic::Ordering::SeqCst);
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(pool.guard())));
+    PANIC_ON_RESET.store(false, std::sync::atomic::Ordering::SeqCst);
+    assert!(caught.is_err(), "the reset did not panic");
+    let s = pool.stats();
+    assert_eq!((s.pooled, s.in_use, s.returns_accepted), (2, 0, 1), "{s:?}");
+    let out = pool.get();
+    assert_eq!(
+        pool.give_back(Vec::with_capacity(64)),
+        ReturnOutcome::Accepted,
+        "the panicking guard kept its place"
+    );
+    assert_eq!(pool.give_back(out), ReturnOutcome::PoolFull);
+}

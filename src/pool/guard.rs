@@ -123,14 +123,22 @@ impl<K: BufferKind, H: Home<K>> Guard<K, H> {
         Self::lent(buffer, home, Place::NONE)
     }
 
-    /// Lends `buffer`, whose place `home` keeps (`Place::NONE`: none).
+    /// Lends `buffer`, whose place `home` keeps (`Place::NONE`: none). A
+    /// kept place means the buffer came from the list as it was returned:
+    /// it is cleared here, inside the guard, so a `K::reset` that panics
+    /// still ends the loan (the guard's drop gives the buffer back to its
+    /// place) instead of keeping the place forever.
     #[inline]
     pub(crate) fn lent(buffer: K::Buffer, home: H, place: Place) -> Self {
-        Self {
+        let mut guard = Self {
             buffer: ManuallyDrop::new(buffer),
             home: ManuallyDrop::new(home),
             place,
+        };
+        if place.is_kept() {
+            K::reset(&mut guard.buffer);
         }
+        guard
     }
 
     /// Returns the buffer to its pool now rather than at end of scope, and

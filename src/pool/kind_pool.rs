@@ -35,7 +35,7 @@ use std::sync::Arc;
 use super::config::{ConfigError, KindConfig, KindConfigError};
 use super::guard::{OwnedKindBuf, PooledBuf};
 use super::kind::BufferKind;
-use super::lend::{GUARD_FREES_PLACE, Lend, Place};
+use super::lend::{COUNT_AFTER_RESTORE, GUARD_FREES_PLACE, Lend, Place};
 use super::stats::{Counters, KindStats, ReturnOutcome};
 use super::variant::{Tagged, Variant};
 use crate::stack::{CapacityError, FreeList};
@@ -171,7 +171,14 @@ impl<K: BufferKind, V: Variant> KindPool<K, V> {
         }
         Ok(Self {
             list,
-            counters: CachePadded::new(Counters::new(count)),
+            counters: CachePadded::new(Counters::new(
+                count,
+                if <V::List<K::Buffer> as Lend<_>>::SLOTS {
+                    count
+                } else {
+                    0
+                },
+            )),
             size,
             accept_min: *window.start(),
             accept_max: *window.end(),
@@ -215,11 +222,10 @@ impl<K: BufferKind, V: Variant> KindPool<K, V> {
     /// [`try_get`](Self::try_get)).
     #[inline]
     pub fn try_guard(&self) -> Option<PooledBuf<'_, K, V>> {
-        let Some((mut buffer, place)) = self.list.lend() else {
+        let Some((buffer, place)) = self.list.lend() else {
             self.counters.note_try_empty();
             return None;
         };
-        K::reset(&mut buffer);
         self.counters.note_get();
         Some(PooledBuf::lent(buffer, self, place))
     }
@@ -232,18 +238,18 @@ impl<K: BufferKind, V: Variant> KindPool<K, V> {
         OwnedKindBuf::lent(buffer, Arc::clone(self), place)
     }
 
-    /// A cleared buffer for a guard: lent from the list on a hit (its place
-    /// kept, see `lend.rs`), else freshly allocated with no place (a miss).
+    /// A buffer for a guard: lent from the list on a hit (its place kept,
+    /// see `lend.rs`; not yet cleared: [`Guard::lent`] clears it once it is
+    /// inside the guard), else freshly allocated with no place (a miss).
+    ///
+    /// [`Guard::lent`]: super::Guard
     #[inline]
     pub(crate) fn lend(&self) -> (K::Buffer, Place) {
         if is_active(GUARD_FREES_PLACE) {
             return (self.get(), Place::NONE);
         }
         let lent = match self.list.lend() {
-            Some((mut buffer, place)) => {
-                K::reset(&mut buffer);
-                (buffer, place)
-            }
+            Some(lent) => lent,
             None => {
                 self.counters.note_miss();
                 (K::fresh(self.size), Place::NONE)
@@ -273,19 +279,20 @@ impl<K: BufferKind, V: Variant> KindPool<K, V> {
     /// loan, and this call ends the loan (see `Home::give_back_loan`).
     #[inline]
     pub(crate) unsafe fn give_back_loan(&self, buffer: K::Buffer, place: Place) -> ReturnOutcome {
-        let outcome = if place.is_kept() {
-            // SAFETY: the caller's contract.
-            unsafe { self.restore(buffer, place) }
-        } else {
-            self.judge_unplaced(buffer)
-        };
-        self.counters.note_loan_return(outcome);
-        outcome
+        if !place.is_kept() {
+            let outcome = self.judge_unplaced(buffer);
+            self.counters.note_loan_return(outcome);
+            return outcome;
+        }
+        // SAFETY: the caller's contract.
+        unsafe { self.restore(buffer, place) }
     }
 
     /// A loan with a kept place ends: the buffer goes back to that place if
     /// its size is in the window; otherwise it is dropped and the place
-    /// given up.
+    /// given up. Counted here: an accepted return into a kept slot in the
+    /// slot's own count, while the loan still holds the slot (before the
+    /// restore publishes it), so no RMW but `in_use`'s.
     ///
     /// # Safety
     /// As for [`give_back_loan`](Self::give_back_loan), and `place` is kept.
@@ -297,15 +304,33 @@ impl<K: BufferKind, V: Variant> KindPool<K, V> {
         } else if size > self.accept_max {
             ReturnOutcome::TooLarge
         } else {
+            if let Some(slot) = place.slot() {
+                let late = is_active(COUNT_AFTER_RESTORE);
+                if !late {
+                    self.counters.count_restore(slot);
+                }
+                // SAFETY: the caller holds the loan `place` belongs to. A
+                // list whose places are slots never refuses a restore
+                // (`Lend::SLOTS`), so the count above stands.
+                let _kept = unsafe { self.list.restore(buffer, place) };
+                if late {
+                    self.counters.count_restore(slot);
+                }
+                self.counters.note_restored();
+                return ReturnOutcome::Accepted;
+            }
             // SAFETY: the caller holds the loan `place` belongs to.
-            return match unsafe { self.list.restore(buffer, place) } {
+            let outcome = match unsafe { self.list.restore(buffer, place) } {
                 Ok(()) => ReturnOutcome::Accepted,
                 Err(_refused) => ReturnOutcome::PoolFull,
             };
+            self.counters.note_loan_return(outcome);
+            return outcome;
         };
         drop(buffer);
         // SAFETY: as above; the buffer is not coming back.
         unsafe { self.list.forfeit(place) };
+        self.counters.note_loan_return(rejected);
         rejected
     }
 

@@ -21,6 +21,12 @@ use crate::stack::{FreeList, TaggedStack};
 /// `guard_keeps_its_place` must then fail.
 pub const GUARD_FREES_PLACE: &str = "pool.guard_frees_place";
 
+/// The behaviour mutant of the per-slot counts: a guard's accepted return
+/// is counted in its slot's count *after* the restore has published the
+/// slot, when the next holder may be counting too. The model
+/// `pool_hold_two_threads` must then lose a count.
+pub const COUNT_AFTER_RESTORE: &str = "pool.count_after_restore";
+
 /// The place a lent buffer keeps, carried by its guard: a slot index for
 /// [`TaggedStack`], a held reservation for [`Capped`], or none (the buffer
 /// was freshly allocated, or its home keeps no places).
@@ -30,17 +36,29 @@ pub struct Place(u32);
 impl Place {
     /// No place kept.
     pub(crate) const NONE: Self = Self(u32::MAX);
-    /// A [`Capped`] reservation kept (any value but `NONE`).
-    const HELD: Self = Self(0);
+    /// A [`Capped`] reservation kept: above every slot index (at most
+    /// `MAX_INDEXED` − 1), below `NONE`.
+    const HELD: Self = Self(u32::MAX - 1);
 
+    #[inline]
     pub(crate) fn is_kept(self) -> bool {
         self != Self::NONE
+    }
+
+    /// The kept `TaggedStack` slot, if this place is one.
+    #[inline]
+    pub(crate) fn slot(self) -> Option<usize> {
+        (self.0 < Self::HELD.0).then_some(self.0 as usize)
     }
 }
 
 /// A free list that can lend. Implemented by the lists the pool's variants
 /// use; the pool's guards are its only callers.
 pub trait Lend<T>: FreeList<T> {
+    /// Whether kept places are slots (`Place::slot` is `Some`), one per
+    /// unit of capacity. Such a list never refuses a restore.
+    const SLOTS: bool;
+
     /// Pops a value and keeps its place.
     fn lend(&self) -> Option<(T, Place)>;
 
@@ -60,6 +78,8 @@ pub trait Lend<T>: FreeList<T> {
 }
 
 impl<T> Lend<T> for TaggedStack<T> {
+    const SLOTS: bool = true;
+
     #[inline]
     fn lend(&self) -> Option<(T, Place)> {
         TaggedStack::lend(self).map(|(value, slot)| (value, Place(slot)))
@@ -81,6 +101,8 @@ impl<T> Lend<T> for TaggedStack<T> {
 }
 
 impl<T, L: FreeList<T>> Lend<T> for Capped<L> {
+    const SLOTS: bool = false;
+
     #[inline]
     fn lend(&self) -> Option<(T, Place)> {
         Capped::lend(self).map(|value| (value, Place::HELD))

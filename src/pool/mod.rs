@@ -32,7 +32,9 @@
 //! by-value return is one push plus two counter RMWs. A guard *lends*: its
 //! buffer keeps its place in the list while it is out, so with [`Tagged`] a
 //! guard's get and return are one CAS each instead of two (a by-value pop
-//! or push is two: the arena's `full` and `vacant` lists). The bound counts
+//! or push is two: the arena's `full` and `vacant` lists), and its return
+//! counts `accepted` in the slot's own count instead of an RMW: four locked
+//! instructions per guard pair against seven by value. The bound counts
 //! a kept place as taken: while a guard is out, a by-value return finds one
 //! place fewer, and the guard's own return (in the window) is never
 //! refused. With [`Tagged`] nothing allocates after construction except a
@@ -70,9 +72,9 @@ pub use kind::{
     BufferKind, Compression, KindId, ProvidedKind, Serialization, Simd, default_window,
 };
 pub use kind_pool::{KindPool, Shelf};
-#[cfg(any(loom, shuttle))]
-pub use lend::GUARD_FREES_PLACE;
 pub(crate) use lend::Place;
+#[cfg(any(loom, shuttle))]
+pub use lend::{COUNT_AFTER_RESTORE, GUARD_FREES_PLACE};
 pub use stats::{KindStats, ReturnOutcome};
 pub use variant::{Epoch, PointerNode, Tagged, Variant};
 

@@ -4,7 +4,14 @@
 //!
 //! * a get raises `in_use` (its previous value gives the peak check, a plain
 //!   load that turns into an RMW only when a new peak is reached);
-//! * an accepted return lowers `in_use` and raises `accepted`.
+//! * a guard's return into its kept `TaggedStack` slot lowers `in_use`; its
+//!   `accepted` is counted in the slot's own count by the slot's holder
+//!   ([`SlotCounts`]: a load and a store, no RMW), summed at read time;
+//! * any other accepted return lowers `in_use` and raises `accepted` (a
+//!   second RMW).
+//!
+//! `in_use` stays one word changed by an RMW on both sides: the peak needs
+//! the value each get produced, in one order with every return.
 //!
 //! Misses, rejections and take-outs (all off the fast path) bump their own
 //! counter. Hits and "pooled now" are *derived* at read time:
@@ -188,6 +195,9 @@ pub(crate) struct Counters {
     taken_out: AtomicUsize,
     /// Outside the derivations above: read and reset on its own.
     try_empty: AtomicUsize,
+    /// Guard returns accepted into their kept `TaggedStack` slot, counted
+    /// per slot by its holder (no RMW); part of `accepted`.
+    restored: SlotCounts,
     foreign: AtomicUsize,
     base: Baseline,
 }
@@ -196,8 +206,43 @@ fn zero() -> AtomicUsize {
     AtomicUsize::new(0)
 }
 
+/// Counts kept per arena slot, each written only by the slot's holder: a
+/// `Relaxed` load and store (plain `mov`s), no RMW. Exact because one
+/// holder at a time writes a slot's count, and the free list's hand-offs
+/// (a Release push, then an Acquire pop by the next holder) order one
+/// holder's store before the next one's load. Read by summing, which is
+/// exact at quiescence like every other counter here.
+#[derive(Debug)]
+pub(crate) struct SlotCounts(Box<[AtomicUsize]>);
+
+impl SlotCounts {
+    fn new(slots: usize) -> Self {
+        Self((0..slots).map(|_| zero()).collect())
+    }
+
+    /// One more for `slot`. The caller holds the slot (it is in neither
+    /// free list) until after this returns.
+    #[inline]
+    pub(crate) fn bump(&self, slot: usize) {
+        if let Some(count) = self.0.get(slot) {
+            // Relaxed (both): owner-only; the slot's hand-offs order the
+            // holders (type docs).
+            count.store(count.load(Relaxed).wrapping_add(1), Relaxed);
+        }
+    }
+
+    fn total(&self) -> usize {
+        self.0
+            .iter()
+            // Relaxed: statistics only; exact at quiescence (type docs).
+            .fold(0usize, |sum, count| sum.wrapping_add(count.load(Relaxed)))
+    }
+}
+
 impl Counters {
-    pub(crate) fn new(preallocated: usize) -> Self {
+    /// Counters for a kind of `preallocated` buffers; `slots` per-slot
+    /// counts for guard returns into kept slots (0 if the list keeps none).
+    pub(crate) fn new(preallocated: usize, slots: usize) -> Self {
         Self {
             in_use: zero(),
             peak: zero(),
@@ -209,8 +254,26 @@ impl Counters {
             taken_out: zero(),
             try_empty: zero(),
             foreign: zero(),
+            restored: SlotCounts::new(slots),
             base: Baseline::new(preallocated),
         }
+    }
+
+    /// A guard's buffer is going back into its kept slot `slot`: one more
+    /// accepted return, in that slot's own count (no RMW). Called while the
+    /// caller still holds the slot, before the restore publishes it; then
+    /// [`note_restored`](Self::note_restored).
+    #[inline]
+    pub(crate) fn count_restore(&self, slot: usize) {
+        self.restored.bump(slot);
+    }
+
+    /// A guard's buffer is back in its kept slot (counted by
+    /// [`count_restore`](Self::count_restore)): it is no longer in use.
+    #[inline]
+    pub(crate) fn note_restored(&self) {
+        // Relaxed: statistics only.
+        self.in_use.fetch_sub(1, Relaxed);
     }
 
     /// A buffer was handed out (hit or miss).
@@ -287,7 +350,10 @@ impl Counters {
         // Relaxed (all): statistics only; exact at quiescence (module docs).
         Raw {
             misses: self.misses.load(Relaxed),
-            accepted: self.accepted.load(Relaxed),
+            accepted: self
+                .accepted
+                .load(Relaxed)
+                .wrapping_add(self.restored.total()),
             too_small: self.too_small.load(Relaxed),
             too_large: self.too_large.load(Relaxed),
             full: self.full.load(Relaxed),

@@ -16,7 +16,7 @@ use crate::mutants_report::{self as report, Run, Verdict};
 /// `--help` for `mutants`.
 pub const USAGE: &str = "\
 usage: cargo xtask mutants [--shard K/N] [--timeout SECS] [--loom-timeout SECS]
-                           [--file GLOB]... [--jobs N] [--no-loom]
+                           [--file GLOB]... [--re REGEX]... [--jobs N] [--no-loom]
 
   Runs cargo-mutants (cargo install cargo-mutants) over src/ with the std
   tests (`cargo test --tests`: no doctests, no examples), then the mutants
@@ -30,6 +30,9 @@ usage: cargo xtask mutants [--shard K/N] [--timeout SECS] [--loom-timeout SECS]
   --timeout SECS       per-mutant time limit of the std tests (default 300)
   --loom-timeout SECS  per-mutant time limit of the loom tier (default 1200)
   --file GLOB          only mutants in files matching GLOB (repeatable)
+  --re REGEX           only mutants whose name matches REGEX (cargo-mutants'
+                       --re; repeatable: any one matching is enough), e.g.
+                       the functions a change touched
   --jobs N             mutants built and tested at a time (default 1)
   --no-loom            stop after the std tests";
 
@@ -44,6 +47,8 @@ pub struct Request {
     pub loom_timeout: u64,
     /// `--file` globs.
     pub files: Vec<String>,
+    /// `--re` patterns.
+    pub regexes: Vec<String>,
     /// cargo-mutants' `--jobs`.
     pub jobs: u64,
     /// Re-test the std tests' misses under loom.
@@ -59,6 +64,7 @@ pub fn parse(args: &[String]) -> Result<Request, String> {
         timeout: 300,
         loom_timeout: 1200,
         files: Vec::new(),
+        regexes: Vec::new(),
         jobs: 1,
         loom: true,
         help: false,
@@ -77,6 +83,7 @@ pub fn parse(args: &[String]) -> Result<Request, String> {
             "--timeout" => r.timeout = num(value()?)?,
             "--loom-timeout" => r.loom_timeout = num(value()?)?,
             "--file" => r.files.push(value()?.clone()),
+            "--re" => r.regexes.push(value()?.clone()),
             "--jobs" | "-j" => r.jobs = num(value()?)?,
             "--no-loom" => r.loom = false,
             "-h" | "--help" => r.help = true,
@@ -118,6 +125,9 @@ fn std_stage(root: &Path, r: &Request) -> Command {
     }
     for f in &r.files {
         c.arg("--file").arg(f);
+    }
+    for re in &r.regexes {
+        c.arg("--re").arg(re);
     }
     c
 }
@@ -272,6 +282,9 @@ fn scope(r: &Request) -> String {
     if !r.files.is_empty() {
         parts.push(format!("--file {}", r.files.join(" --file ")));
     }
+    if !r.regexes.is_empty() {
+        parts.push(format!("--re {}", r.regexes.join(" --re ")));
+    }
     if !r.loom {
         parts.push("std tests only".into());
     }
@@ -312,12 +325,14 @@ mod tests {
     #[test]
     fn options() {
         let r = parse(&args(
-            "--shard 2/20 --timeout 60 --file src/stack/*.rs --no-loom",
+            "--shard 2/20 --timeout 60 --file src/stack/*.rs --re lend --re forfeit --no-loom",
         ))
         .unwrap();
         assert_eq!(r.shard, Some((2, 20)));
         assert_eq!((r.timeout, r.loom_timeout, r.jobs), (60, 1200, 1));
         assert_eq!(r.files, ["src/stack/*.rs"]);
+        assert_eq!(r.regexes, ["lend", "forfeit"]);
+        assert!(scope(&r).contains("--re lend --re forfeit"));
         assert!(!r.loom && !r.help);
         assert!(parse(&args("--shard 0/2")).unwrap_err().contains("0/2"));
         assert!(
