@@ -40,6 +40,7 @@ impl Place {
     /// `MAX_INDEXED` − 1), below `NONE`.
     const HELD: Self = Self(u32::MAX - 1);
 
+    /// Whether a place is kept (anything but `NONE`).
     #[inline]
     pub(crate) fn is_kept(self) -> bool {
         self != Self::NONE
