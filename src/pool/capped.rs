@@ -20,8 +20,8 @@
 //!
 //! A loan (crate-private, for the pool's guards) pops a value but keeps its
 //! place: `held` is not lowered, so the value's return cannot be refused for
-//! want of room. It comes back with [`Capped::restore`] (the inner push, no
-//! reservation) or the place is released with [`Capped::forfeit`]. Invariant
+//! want of room. It comes back with [`Lend::restore`] (the inner push, no
+//! reservation) or the place is released with [`Lend::forfeit`]. Invariant
 //! 1 holds with loans counted as values in the list.
 //!
 //! # Linearization points
@@ -36,6 +36,7 @@
 //! [`EpochStack`]: crate::EpochStack
 //! [`PointerNodeStack`]: crate::PointerNodeStack
 
+use super::lend::{Lend, Place};
 use crate::stack::{CapacityError, ContentionStats, FreeList};
 use crate::sync::{AtomicUsize, Ordering::Relaxed};
 use crossbeam_utils::CachePadded;
@@ -114,30 +115,29 @@ impl<T, L: FreeList<T>> FreeList<T> for Capped<L> {
     }
 }
 
-impl<L> Capped<L> {
+impl<T, L: FreeList<T>> Lend<T> for Capped<L> {
+    const SLOTS: bool = false;
+
     /// Pops a value and keeps its place (`held` stays raised).
     #[inline]
-    pub(crate) fn lend<T>(&self) -> Option<T>
-    where
-        L: FreeList<T>,
-    {
-        self.list.pop()
+    fn lend(&self) -> Option<(T, Place)> {
+        self.list.pop().map(|value| (value, Place::HELD))
     }
 
     /// Puts a lent value back in its kept place: no reservation, since the
     /// place was never released. `Err` (place released) only if the inner
     /// list refuses, which an unbounded one never does.
     #[inline]
-    pub(crate) fn restore<T>(&self, value: T) -> Result<(), T>
-    where
-        L: FreeList<T>,
-    {
-        self.list.push(value).inspect_err(|_| self.forfeit())
+    unsafe fn restore(&self, value: T, place: Place) -> Result<(), T> {
+        self.list.push(value).inspect_err(|_| {
+            // SAFETY: the caller's loan of `place` ends here.
+            unsafe { self.forfeit(place) }
+        })
     }
 
     /// Releases a kept place: the lent value is not coming back.
     #[inline]
-    pub(crate) fn forfeit(&self) {
+    unsafe fn forfeit(&self, _: Place) {
         // Relaxed: releases the loan's place (see module docs).
         self.held.fetch_sub(1, Relaxed);
     }

@@ -298,27 +298,15 @@ impl<K: BufferKind, V: Variant> KindPool<K, V> {
     /// As for [`give_back_loan`](Self::give_back_loan), and `place` is kept.
     #[inline]
     unsafe fn restore(&self, buffer: K::Buffer, place: Place) -> ReturnOutcome {
-        let size = K::size_of(&buffer);
-        let rejected = if size < self.accept_min {
-            ReturnOutcome::TooSmall
-        } else if size > self.accept_max {
-            ReturnOutcome::TooLarge
-        } else {
-            if let Some(slot) = place.slot() {
-                let late = is_active(COUNT_AFTER_RESTORE);
-                if !late {
-                    self.counters.count_restore(slot);
-                }
-                // SAFETY: the caller holds the loan `place` belongs to. A
-                // list whose places are slots never refuses a restore
-                // (`Lend::SLOTS`), so the count above stands.
-                let _kept = unsafe { self.list.restore(buffer, place) };
-                if late {
-                    self.counters.count_restore(slot);
-                }
-                self.counters.note_restored();
-                return ReturnOutcome::Accepted;
-            }
+        if let Some(rejected) = self.outside_window(&buffer) {
+            drop(buffer);
+            // SAFETY: the caller holds the loan `place` belongs to; the
+            // buffer is not coming back.
+            unsafe { self.list.forfeit(place) };
+            self.counters.note_loan_return(rejected);
+            return rejected;
+        }
+        let Some(slot) = place.slot() else {
             // SAFETY: the caller holds the loan `place` belongs to.
             let outcome = match unsafe { self.list.restore(buffer, place) } {
                 Ok(()) => ReturnOutcome::Accepted,
@@ -327,11 +315,19 @@ impl<K: BufferKind, V: Variant> KindPool<K, V> {
             self.counters.note_loan_return(outcome);
             return outcome;
         };
-        drop(buffer);
-        // SAFETY: as above; the buffer is not coming back.
-        unsafe { self.list.forfeit(place) };
-        self.counters.note_loan_return(rejected);
-        rejected
+        let late = is_active(COUNT_AFTER_RESTORE);
+        if !late {
+            self.counters.count_restore(slot);
+        }
+        // SAFETY: the caller holds the loan `place` belongs to. A list whose
+        // places are slots never refuses a restore (`Lend::SLOTS`), so the
+        // count above stands.
+        let _kept = unsafe { self.list.restore(buffer, place) };
+        if late {
+            self.counters.count_restore(slot);
+        }
+        self.counters.note_restored();
+        ReturnOutcome::Accepted
     }
 
     /// `judge` for a guard whose buffer has no kept place (it was a miss):
@@ -346,17 +342,26 @@ impl<K: BufferKind, V: Variant> KindPool<K, V> {
     /// drops it otherwise.
     #[inline]
     fn judge(&self, buffer: K::Buffer) -> ReturnOutcome {
-        let size = K::size_of(&buffer);
+        if let Some(rejected) = self.outside_window(&buffer) {
+            return rejected;
+        }
+        match self.list.push(buffer) {
+            Ok(()) => ReturnOutcome::Accepted,
+            // The rejected buffer is dropped here: freed, not leaked.
+            Err(_full) => ReturnOutcome::PoolFull,
+        }
+    }
+
+    /// The rejection of a buffer whose size is outside the window, if it is.
+    #[inline]
+    fn outside_window(&self, buffer: &K::Buffer) -> Option<ReturnOutcome> {
+        let size = K::size_of(buffer);
         if size < self.accept_min {
-            ReturnOutcome::TooSmall
+            Some(ReturnOutcome::TooSmall)
         } else if size > self.accept_max {
-            ReturnOutcome::TooLarge
+            Some(ReturnOutcome::TooLarge)
         } else {
-            match self.list.push(buffer) {
-                Ok(()) => ReturnOutcome::Accepted,
-                // The rejected buffer is dropped here: freed, not leaked.
-                Err(_full) => ReturnOutcome::PoolFull,
-            }
+            None
         }
     }
 

@@ -2,7 +2,7 @@
 //!
 //! A by-value get pops a buffer and frees its place; the return claims a
 //! place again (a second list operation each way on [`TaggedStack`], a
-//! counter RMW each way on [`Capped`]). A guard knows it will come back, so
+//! counter RMW each way on [`Capped`](super::Capped)). A guard knows it will come back, so
 //! its get *lends* instead: the buffer leaves, its place stays reserved for
 //! it ([`Place`]), and the guard's return puts it straight back (one list
 //! operation each way). A guard that ends without giving its buffer back in
@@ -12,7 +12,6 @@
 //! by-value return finds one place fewer, and the guard's own in-window
 //! return is never refused for want of room.
 
-use super::capped::Capped;
 use crate::stack::{FreeList, TaggedStack};
 
 /// The behaviour mutant of loans, for the models (`mutation::is_active` is
@@ -28,7 +27,7 @@ pub const GUARD_FREES_PLACE: &str = "pool.guard_frees_place";
 pub const COUNT_AFTER_RESTORE: &str = "pool.count_after_restore";
 
 /// The place a lent buffer keeps, carried by its guard: a slot index for
-/// [`TaggedStack`], a held reservation for [`Capped`], or none (the buffer
+/// [`TaggedStack`], a held reservation for [`Capped`](super::Capped), or none (the buffer
 /// was freshly allocated, or its home keeps no places).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Place(u32);
@@ -36,9 +35,9 @@ pub struct Place(u32);
 impl Place {
     /// No place kept.
     pub(crate) const NONE: Self = Self(u32::MAX);
-    /// A [`Capped`] reservation kept: above every slot index (at most
+    /// A [`Capped`](super::Capped) reservation kept: above every slot index (at most
     /// `MAX_INDEXED` − 1), below `NONE`.
-    const HELD: Self = Self(u32::MAX - 1);
+    pub(crate) const HELD: Self = Self(u32::MAX - 1);
 
     /// Whether a place is kept (anything but `NONE`).
     #[inline]
@@ -98,24 +97,5 @@ impl<T> Lend<T> for TaggedStack<T> {
     unsafe fn forfeit(&self, place: Place) {
         // SAFETY: as for `restore`.
         unsafe { TaggedStack::forfeit(self, place.0) }
-    }
-}
-
-impl<T, L: FreeList<T>> Lend<T> for Capped<L> {
-    const SLOTS: bool = false;
-
-    #[inline]
-    fn lend(&self) -> Option<(T, Place)> {
-        Capped::lend(self).map(|value| (value, Place::HELD))
-    }
-
-    #[inline]
-    unsafe fn restore(&self, value: T, _: Place) -> Result<(), T> {
-        Capped::restore(self, value)
-    }
-
-    #[inline]
-    unsafe fn forfeit(&self, _: Place) {
-        Capped::forfeit(self);
     }
 }
