@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo bench --no-run
-//! perf record -g target/release/deps/profile_buffer_pool-<hash> [ITERATIONS] [pool|guard|tls|linear|ring|all]
+//! perf record -g target/release/deps/profile_buffer_pool-<hash> [ITERATIONS] [pool|guard|tls|linear|ring|ring_borrowed|ring_arc|all]
 //! perf report
 //! ```
 //!
@@ -15,11 +15,13 @@
 //! the same buffer (the peer the front is measured against); `ring` is the ring pool's window pattern of the
 //! `pool_sizes` bench (16 live slices of 4 × 256-byte vectors; each op
 //! allocates one, writes it and drops the oldest) on a 2 MiB pretouched
-//! ring. When started by `cargo bench` (which passes `--bench`) or
+//! ring; `ring_borrowed` and `ring_arc` one alloc of 4 vectors and its
+//! release, back to back, through each handle flavour. When started by `cargo bench` (which passes `--bench`) or
 //! `cargo test` without a count, it runs 1 000 000 iterations as a smoke
 //! run.
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::Instant;
 
 use lockfree_object_pool::LinearObjectPool;
@@ -112,6 +114,30 @@ fn profile_ring(iterations: u64) {
     drop(slots);
 }
 
+/// One alloc of 4 vectors and its release, back to back, on a 1 MiB ring:
+/// the `alloc_sizes/nowrite/ring_borrowed/4` and `ring_arc/4` rows.
+fn profile_ring_pair(iterations: u64, arc: bool) {
+    const DIM: usize = 64;
+    let cfg = RingConfig::new(DIM, (1 << 20) / (DIM * 4), 64);
+    if arc {
+        let pool = Arc::new(RingPool::new(cfg).expect("ring"));
+        let mut producer = RingPool::arc_producer(&pool).expect("one producer");
+        let start = Instant::now();
+        for _ in 0..iterations {
+            drop(black_box(producer.alloc(4).expect("ring has room")));
+        }
+        report("ring_arc (alloc 4 + drop)", iterations, start);
+    } else {
+        let pool = RingPool::new(cfg).expect("ring");
+        let mut producer = pool.producer().expect("one producer");
+        let start = Instant::now();
+        for _ in 0..iterations {
+            drop(black_box(producer.alloc(4).expect("ring has room")));
+        }
+        report("ring_borrowed (alloc 4 + drop)", iterations, start);
+    }
+}
+
 fn report(what: &str, iterations: u64, start: Instant) {
     let elapsed = start.elapsed();
     println!(
@@ -144,15 +170,21 @@ fn main() {
         "tls" => profile_tls(iterations),
         "linear" => profile_linear(iterations),
         "ring" => profile_ring(iterations),
+        "ring_borrowed" => profile_ring_pair(iterations, false),
+        "ring_arc" => profile_ring_pair(iterations, true),
         "all" => {
             profile_pool(iterations);
             profile_guard(iterations);
             profile_tls(iterations);
             profile_linear(iterations);
             profile_ring(iterations);
+            profile_ring_pair(iterations, false);
+            profile_ring_pair(iterations, true);
         }
         other => {
-            eprintln!("unknown workload {other:?}: expected pool, guard, tls, linear, ring or all");
+            eprintln!(
+                "unknown workload {other:?}: expected pool, guard, tls, linear, ring, ring_borrowed, ring_arc or all"
+            );
             std::process::exit(2);
         }
     }

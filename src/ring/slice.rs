@@ -1,6 +1,7 @@
 //! A handed-out run of vectors; dropping it releases the run.
 
 use core::fmt;
+use core::mem::ManuallyDrop;
 use core::ops::{Deref, DerefMut};
 use core::ptr::NonNull;
 
@@ -43,12 +44,23 @@ use crate::sync::mutation::ord;
 /// until the pool is dropped; [`RingError::Full`](super::RingError) and
 /// [`RingStats::oldest_live`](super::RingStats) show it.
 pub struct Slice<R: RingRef> {
-    data: NonNull<f32>,
-    first: u32,
-    len: u32,
-    floats: usize,
-    ring: R,
+    // Two words, a pointer and one `u64`, so a function returning a slice
+    // returns it in two registers. A larger slice, or one of three fields
+    // (even in 16 bytes), comes back through a stack slot written field by
+    // field, and the caller's 16-byte reload of it stalls on a failed
+    // store-to-load forward. The data pointer and float count are
+    // recomputed from the pool.
+    // Dropped by hand at the end of `drop`, so the whole drop (release and
+    // the `Arc`'s decrement) is one inlinable body rather than drop glue
+    // called out of line with the slice in memory.
+    ring: ManuallyDrop<R>,
+    /// The first vector (low 32 bits) and the length in vectors (high 32).
+    span: u64,
 }
+
+// The size the layout comment above relies on (std's `Arc` is one pointer).
+#[cfg(all(target_pointer_width = "64", not(any(loom, shuttle))))]
+const _: () = assert!(core::mem::size_of::<Slice<crate::sync::Arc<super::RingPool>>>() == 16);
 
 // SAFETY: the slice owns its vectors exclusively (no other handle covers
 // them until its drop releases them), and dropping it on another thread is
@@ -64,24 +76,40 @@ impl<R: RingRef> Slice<R> {
     /// this slice and nothing else covers them.
     #[inline(always)]
     pub(crate) unsafe fn new(ring: R, first: usize, len: usize) -> Self {
-        let pool = ring.pool();
         Self {
-            data: pool.region.vector_ptr(first),
-            first: first as u32,
-            len: len as u32,
-            floats: len * pool.feature_dim,
-            ring,
+            ring: ManuallyDrop::new(ring),
+            span: first as u64 | (len as u64) << 32,
         }
+    }
+
+    #[inline(always)]
+    fn first_index(&self) -> usize {
+        self.span as u32 as usize
+    }
+
+    #[inline(always)]
+    fn vectors(&self) -> usize {
+        (self.span >> 32) as usize
+    }
+
+    /// The slice's `f32`s: where they start, and how many.
+    #[inline(always)]
+    fn span(&self) -> (NonNull<f32>, usize) {
+        let pool = self.ring.pool();
+        (
+            pool.region.vector_ptr(self.first_index()),
+            self.vectors() * pool.feature_dim,
+        )
     }
 
     /// Index of the first vector in the region.
     pub fn first_vector(&self) -> usize {
-        self.first as usize
+        self.first_index()
     }
 
     /// Length in vectors.
     pub fn len_vectors(&self) -> usize {
-        self.len as usize
+        self.vectors()
     }
 
     /// `f32`s per vector.
@@ -110,10 +138,11 @@ impl<R: RingRef> Deref for Slice<R> {
         self.ring
             .pool()
             .region
-            .on_read(self.first as usize, self.len as usize);
+            .on_read(self.first_index(), self.vectors());
+        let (data, floats) = self.span();
         // SAFETY: the slice owns these `floats` initialised (zeroed at
         // mapping) `f32`s until it drops.
-        unsafe { core::slice::from_raw_parts(self.data.as_ptr(), self.floats) }
+        unsafe { core::slice::from_raw_parts(data.as_ptr(), floats) }
     }
 }
 
@@ -123,17 +152,18 @@ impl<R: RingRef> DerefMut for Slice<R> {
         self.ring
             .pool()
             .region
-            .on_write(self.first as usize, self.len as usize);
+            .on_write(self.first_index(), self.vectors());
+        let (data, floats) = self.span();
         // SAFETY: as in `deref`, and `&mut self` makes this the only borrow.
-        unsafe { core::slice::from_raw_parts_mut(self.data.as_ptr(), self.floats) }
+        unsafe { core::slice::from_raw_parts_mut(data.as_ptr(), floats) }
     }
 }
 
 impl<R: RingRef> Drop for Slice<R> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         let pool = self.ring.pool();
-        let (first, len) = (self.first as usize, self.len as usize);
+        let (first, len) = (self.first_index(), self.vectors());
         // Model builds only: the FIFO-release mutant skips the store.
         if !pool.fifo.release(len) {
             // Release: every access this handle made to its vectors must
@@ -142,7 +172,7 @@ impl<R: RingRef> Drop for Slice<R> {
             // this store the vectors are the producer's; this handle does
             // not touch them again.
             pool.headers[first].store(
-                (self.len << 1) | RELEASED,
+                ((len as u32) << 1) | RELEASED,
                 ord(Release, "ring.release.store"),
             );
         }
@@ -156,14 +186,16 @@ impl<R: RingRef> Drop for Slice<R> {
         // in `alloc_wait` is never missed. Then one Relaxed load; the unpark
         // only if a producer waits.
         pool.wake.after_release(ord(SeqCst, "ring.wake.fence"));
+        // SAFETY: `ring` is dropped exactly once, here, and not used after.
+        unsafe { ManuallyDrop::drop(&mut self.ring) };
     }
 }
 
 impl<R: RingRef> fmt::Debug for Slice<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PoolSlice")
-            .field("first_vector", &self.first)
-            .field("len_vectors", &self.len)
+            .field("first_vector", &self.first_index())
+            .field("len_vectors", &self.vectors())
             .finish_non_exhaustive()
     }
 }
