@@ -281,6 +281,34 @@ def section(d):
             "met" if worst_seed is not None and worst_seed >= 4.0 else "missed",
         )
     )
+    def worst_over_n(num, den):
+        """The largest num/den over n = 1, 2, 4, 8 (None if a row is absent)."""
+        worst = None
+        for n in (1, 2, 4, 8):
+            r = ratio(g(f"ring_pool/alloc_sizes/nowrite/{num}/{n}"), g(f"ring_pool/alloc_sizes/nowrite/{den}/{n}"))
+            if r is None:
+                return None
+            worst = r if worst is None else max(worst, r)
+        return worst
+
+    arc_vs_borrowed = worst_over_n("ring_arc", "ring_borrowed")
+    t.append(
+        (
+            "ring `ArcProducer` alloc+release (1–8 vectors, no write) ≤ 1.25× the borrowed `Producer`",
+            f"worst of n = 1, 2, 4, 8: {fmt_ratio(arc_vs_borrowed)}",
+            "met" if arc_vs_borrowed is not None and arc_vs_borrowed <= 1.25 else "missed",
+        )
+    )
+    for peer, label, bound in (("ringal", "`ringal`", 1.0), ("seed_arc_ring", "the seed-style Arc ring", 0.75)):
+        rs = [worst_over_n(ours, peer) for ours in ("ring_borrowed", "ring_arc")]
+        ok = all(r is not None and r <= bound for r in rs)
+        t.append(
+            (
+                f"ring alloc+release, both handle flavours (1–8 vectors, no write) ≤ {bound:g}× {label}",
+                f"worst of n = 1, 2, 4, 8: borrowed {fmt_ratio(rs[0])}, Arc {fmt_ratio(rs[1])}",
+                "met" if ok else "missed",
+            )
+        )
     for mode in ("nowrite", "write"):
         big = g(f"ring_pool/pool_sizes/{mode}/1GiB/ring_pretouch")
         small = g(f"ring_pool/pool_sizes/{mode}/32KiB/ring_pretouch")

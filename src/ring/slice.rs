@@ -171,7 +171,9 @@ impl<R: RingRef> Drop for Slice<R> {
             // follows its Acquire load of this header in `reclaim`. After
             // this store the vectors are the producer's; this handle does
             // not touch them again.
-            pool.headers[first].store(
+            // SAFETY: `alloc_in` made this slice at a first vector below
+            // `capacity`.
+            unsafe { pool.header(first) }.store(
                 ((len as u32) << 1) | RELEASED,
                 ord(Release, "ring.release.store"),
             );

@@ -1,6 +1,8 @@
 //! `cargo xtask mutants`: semantic mutation testing of `src/` with
 //! cargo-mutants (configured by `.cargo/mutants.toml`). The std tests run
-//! first on every mutant; the mutants they miss are tested again under the
+//! first on every mutant; the mutants they miss are tested again by
+//! `tests/contention.rs` with `--features contention-stats` (the only test
+//! that sees the feature-gated counting), then what that misses under the
 //! loom tier (`models/tier loom`'s cfg, target directory and bounds, every
 //! `loom_*` model target but the ordering matrix `loom_mutants`). The
 //! result, one verdict per mutant, goes to `target/verify/mutants.md` and
@@ -20,7 +22,8 @@ usage: cargo xtask mutants [--shard K/N] [--timeout SECS] [--loom-timeout SECS]
 
   Runs cargo-mutants (cargo install cargo-mutants) over src/ with the std
   tests (`cargo test --tests`: no doctests, no examples), then the mutants
-  they missed again under the loom tier (models/tier loom's settings, the
+  they missed again with --features contention-stats (tests/contention.rs),
+  then what that missed under the loom tier (models/tier loom's settings, the
   loom_* model targets but loom_mutants). Writes target/verify/mutants.md
   and mutants.json and a line in target/verify/report.md if it exists.
   Exits 1 if a mutant is missed that DESIGN.md does not list as equivalent.
@@ -132,6 +135,27 @@ fn std_stage(root: &Path, r: &Request) -> Command {
     c
 }
 
+/// The contention-stats stage: exactly `names` (the std stage's misses),
+/// with `--features contention-stats` and only `tests/contention.rs`, the
+/// test of what that feature adds (the other tests compare whole
+/// statistics, whose `contention` field the feature fills). It has its own
+/// target directory, so the std build's is not rebuilt with the feature,
+/// and a baseline: if the test fails unmutated, every kill would be false.
+fn features_stage(root: &Path, r: &Request, names: &[String]) -> Command {
+    let mut c = cargo_mutants(root, "features", r.timeout, r.jobs);
+    c.args([
+        "--features",
+        "contention-stats",
+        "--cargo-arg=--test=contention",
+    ])
+    .arg("--re")
+    .arg(exact_names_re(names))
+    .env("CARGO_TARGET_DIR", root.join("target/mutants-features"))
+    .env_remove("RUSTFLAGS")
+    .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    c
+}
+
 /// The loom stage: exactly `names`, built and run as `models/tier loom`
 /// builds its targets (the settings are read from `models/tier --env`, so
 /// the two never disagree). No baseline: the unmutated loom tier is
@@ -240,12 +264,31 @@ fn run_stages(r: &Request, root: &Path) -> Result<ExitCode, String> {
     let std_cmd = std_stage(root, r);
     commands.push(format!("std tests: {std_cmd:?}"));
     let std = run_stage("std", std_cmd, root)?;
-    let missed: Vec<String> = std
-        .mutants
-        .iter()
-        .filter(|o| o.verdict == Verdict::Missed)
-        .map(|o| o.name.clone())
-        .collect();
+    let missed_by = |run: &report::Run| -> Vec<String> {
+        run.mutants
+            .iter()
+            .filter(|o| o.verdict == Verdict::Missed)
+            .map(|o| o.name.clone())
+            .collect()
+    };
+    let mut missed = missed_by(&std);
+    let mut features = None;
+    if !missed.is_empty() {
+        let cmd = features_stage(root, r, &missed);
+        commands.push(format!("contention-stats tests: {cmd:?}"));
+        let run = run_stage("features", cmd, root)?;
+        if run.baseline_ok == Some(false) {
+            return Err("the contention-stats test fails on the unmutated tree".into());
+        }
+        // Unviable there (a mutant of code the feature compiles out):
+        // still the std stage's miss.
+        missed.retain(|n| {
+            !run.mutants
+                .iter()
+                .any(|o| &o.name == n && !matches!(o.verdict, Verdict::Missed | Verdict::Unviable))
+        });
+        features = Some(run);
+    }
     let mut loom = None;
     if r.loom && !missed.is_empty() {
         let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
@@ -253,12 +296,18 @@ fn run_stages(r: &Request, root: &Path) -> Result<ExitCode, String> {
         commands.push(format!("loom tier: {cmd:?}"));
         loom = Some(run_stage("loom", cmd, root)?);
     }
+    let later: Vec<report::Later<'_>> = features
+        .as_ref()
+        .map(report::features_stage)
+        .into_iter()
+        .chain(loom.as_ref().map(report::loom_stage))
+        .collect();
     let design = std::fs::read_to_string(root.join("DESIGN.md")).unwrap_or_default();
     let read = |stage: &str, path: &str| {
         let file = root.join(OUT).join(stage).join("mutants.out").join(path);
         std::fs::read_to_string(file).unwrap_or_default()
     };
-    let mutants = report::combine(&std, loom.as_ref(), &report::equivalents(&design), read);
+    let mutants = report::combine(&std, &later, &report::equivalents(&design), read);
     let scope = scope(r);
     let secs = start.elapsed().as_secs_f64();
     write_reports(root, &mutants, &scope, secs, &commands)?;

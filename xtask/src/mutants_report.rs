@@ -1,6 +1,7 @@
 //! Reading cargo-mutants' `mutants.out/outcomes.json` and writing the
 //! mutation-testing section of the evidence report: one verdict per
-//! mutant (the std tests' or, for what they missed, the loom tier's),
+//! mutant (the std tests' or, for what they missed, the contention-stats
+//! tests' and then the loom tier's),
 //! totals, and the diff of every miss.
 
 use std::fmt::Write as _;
@@ -50,8 +51,8 @@ pub struct Mutant {
     pub name: String,
     /// The verdict.
     pub verdict: Verdict,
-    /// Which test command decided it: `std tests`, `loom tier`, or both
-    /// for a mutant both missed.
+    /// Which test command decided it: `std tests`, `contention-stats
+    /// tests`, `loom tier`, or the last two stages that missed it.
     pub by: &'static str,
     /// The tests whose failure caught it (their `test … FAILED` lines in
     /// the mutant's log): a test that also fails unmutated is a flaky kill.
@@ -164,12 +165,46 @@ pub fn failed_tests(log: &str) -> Vec<String> {
         .collect()
 }
 
-/// Every mutant of the std run, the ones it missed decided by the loom run
-/// (if there was one); the listed equivalents marked. `read(stage, path)`
-/// is a file under that stage's `mutants.out` (`""` if absent).
+/// A stage that re-tests what the stages before it missed.
+#[derive(Debug, Clone, Copy)]
+pub struct Later<'a> {
+    /// Its directory under the output (`features`, `loom`).
+    pub dir: &'static str,
+    /// `Mutant::by` of a mutant it catches (or times out on).
+    pub caught_by: &'static str,
+    /// `Mutant::by` of a mutant it misses too.
+    pub missed_by: &'static str,
+    /// Its outcomes.
+    pub run: &'a Run,
+}
+
+/// The contention-stats stage (`--features contention-stats`).
+pub fn features_stage(run: &Run) -> Later<'_> {
+    Later {
+        dir: "features",
+        caught_by: "contention-stats tests",
+        missed_by: "std + contention-stats tests",
+        run,
+    }
+}
+
+/// The loom stage.
+pub fn loom_stage(run: &Run) -> Later<'_> {
+    Later {
+        dir: "loom",
+        caught_by: "loom tier",
+        missed_by: "std tests + loom tier",
+        run,
+    }
+}
+
+/// Every mutant of the std run, the ones it missed decided by the later
+/// stages in order (each sees only the previous one's misses); the listed
+/// equivalents marked. `read(stage, path)` is a file under that stage's
+/// `mutants.out` (`""` if absent).
 pub fn combine(
     std: &Run,
-    loom: Option<&Run>,
+    later: &[Later<'_>],
     equivalent: &[(String, String)],
     read: impl Fn(&str, &str) -> String,
 ) -> Vec<Mutant> {
@@ -184,18 +219,21 @@ pub fn combine(
                 diff: read("std", &o.diff),
                 equivalent: None,
             };
-            let again = loom.and_then(|l| l.mutants.iter().find(|a| a.name == o.name));
-            // Viable in std but not under the loom cfg: still a miss.
-            if let Some(a) =
-                again.filter(|a| o.verdict == Verdict::Missed && a.verdict != Verdict::Unviable)
-            {
-                m.verdict = a.verdict;
-                m.by = if a.verdict == Verdict::Missed {
-                    "std tests + loom tier"
-                } else {
-                    "loom tier"
-                };
-                m.failed = failed_tests(&read("loom", &a.log));
+            for stage in later {
+                if m.verdict != Verdict::Missed {
+                    break;
+                }
+                // Viable in std but not in this stage's build: still a miss.
+                let again = stage.run.mutants.iter().find(|a| a.name == o.name);
+                if let Some(a) = again.filter(|a| a.verdict != Verdict::Unviable) {
+                    m.verdict = a.verdict;
+                    m.by = if a.verdict == Verdict::Missed {
+                        stage.missed_by
+                    } else {
+                        stage.caught_by
+                    };
+                    m.failed = failed_tests(&read(stage.dir, &a.log));
+                }
             }
             if m.verdict == Verdict::Missed {
                 let stable = stable_name(&o.name);
@@ -224,12 +262,14 @@ pub fn totals(ms: &[Mutant]) -> [usize; 5] {
 /// The one-line summary (also the line added to `report.md`).
 pub fn summary_line(ms: &[Mutant], scope: &str, secs: f64) -> String {
     let [caught, missed, equiv, timeout, unviable] = totals(ms);
-    let by_loom = ms
-        .iter()
-        .filter(|m| m.verdict == Verdict::Caught && m.by == "loom tier")
-        .count();
+    let caught_by = |by: &str| {
+        ms.iter()
+            .filter(|m| m.verdict == Verdict::Caught && m.by == by)
+            .count()
+    };
+    let (by_features, by_loom) = (caught_by("contention-stats tests"), caught_by("loom tier"));
     format!(
-        "Mutation testing (cargo-mutants, {scope}): {} mutants: {caught} caught ({by_loom} of them by the loom tier), {missed} missed, {equiv} equivalent, {timeout} timeout, {unviable} unviable; {:.0} s",
+        "Mutation testing (cargo-mutants, {scope}): {} mutants: {caught} caught ({by_features} of them by the contention-stats tests, {by_loom} by the loom tier), {missed} missed, {equiv} equivalent, {timeout} timeout, {unviable} unviable; {:.0} s",
         ms.len(),
         secs
     )
@@ -404,7 +444,7 @@ mod tests {
         assert_eq!(std.baseline_ok, Some(true));
         assert_eq!(std.mutants.len(), 16);
         assert_eq!(loom.mutants.len(), 3);
-        let ms = combine(&std, Some(&loom), &[], read);
+        let ms = combine(&std, &[loom_stage(&loom)], &[], read);
         assert_eq!(totals(&ms), [11, 3, 0, 0, 2]);
         let missed: Vec<&Mutant> = ms.iter().filter(|m| m.verdict == Verdict::Missed).collect();
         assert!(missed.iter().all(|m| m.by == "std tests + loom tier"));
@@ -427,21 +467,41 @@ mod tests {
                 ..std.mutants[3].clone()
             }],
         };
-        let ms = combine(&std, None, &[], read);
+        let ms = combine(&std, &[], &[], read);
         assert_eq!(totals(&ms), [2, 1, 0, 0, 1]);
         assert!(
             ms[3]
                 .diff
                 .contains("+        1 /* ~ changed by cargo-mutants ~ */")
         );
-        let ms = combine(&std, Some(&again(Verdict::Caught)), &[], read);
+        let caught = again(Verdict::Caught);
+        let ms = combine(&std, &[loom_stage(&caught)], &[], read);
         assert_eq!((ms[3].verdict, ms[3].by), (Verdict::Caught, "loom tier"));
         assert_eq!(totals(&ms), [3, 0, 0, 0, 1]);
         // Unviable under loom: still the std tests' miss.
-        let ms = combine(&std, Some(&again(Verdict::Unviable)), &[], read);
+        let unviable = again(Verdict::Unviable);
+        let ms = combine(&std, &[loom_stage(&unviable)], &[], read);
         assert_eq!((ms[3].verdict, ms[3].by), (Verdict::Missed, "std tests"));
+        // Caught by the contention-stats stage: the loom stage never sees it.
+        let missed = again(Verdict::Missed);
+        let stages = [features_stage(&caught), loom_stage(&missed)];
+        let ms = combine(&std, &stages, &[], read);
+        assert_eq!(
+            (ms[3].verdict, ms[3].by),
+            (Verdict::Caught, "contention-stats tests")
+        );
+        // Missed there too: the loom stage decides.
+        let stages = [features_stage(&missed), loom_stage(&caught)];
+        let ms = combine(&std, &stages, &[], read);
+        assert_eq!((ms[3].verdict, ms[3].by), (Verdict::Caught, "loom tier"));
+        let stages = [features_stage(&missed), loom_stage(&missed)];
+        let ms = combine(&std, &stages, &[], read);
+        assert_eq!(
+            (ms[3].verdict, ms[3].by),
+            (Verdict::Missed, "std tests + loom tier")
+        );
         let eq = [(stable_name(MISSED), "why".to_string())];
-        let ms = combine(&std, None, &eq, read);
+        let ms = combine(&std, &[], &eq, read);
         assert_eq!(ms[3].equivalent.as_deref(), Some("why"));
         assert_eq!(totals(&ms), [2, 0, 1, 0, 1]);
     }
@@ -467,10 +527,10 @@ mod tests {
 
     #[test]
     fn the_report_shows_totals_verdicts_and_each_missed_diff() {
-        let ms = combine(&run("std"), None, &[], read);
+        let ms = combine(&run("std"), &[], &[], read);
         let md = markdown(&ms, "--file src/stack/tagged.rs", 600.0, &["cmd".into()]);
         assert!(
-            md.contains("4 mutants: 2 caught (0 of them by the loom tier), 1 missed, 0 equivalent, 0 timeout, 1 unviable; 600 s"),
+            md.contains("4 mutants: 2 caught (0 of them by the contention-stats tests, 0 by the loom tier), 1 missed, 0 equivalent, 0 timeout, 1 unviable; 600 s"),
             "{md}"
         );
         assert!(md.contains("### missed: `src/stack/tagged.rs:216:9: "));
