@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo bench --no-run
-//! perf record -g target/release/deps/profile_buffer_pool-<hash> [ITERATIONS] [pool|guard|tls|linear|ring|ring_borrowed|ring_arc|all]
+//! perf record -g target/release/deps/profile_buffer_pool-<hash> [ITERATIONS] [pool|guard|tls|linear|ring|ring_borrowed|ring_arc|ringal|all]
 //! perf report
 //! ```
 //!
@@ -16,7 +16,8 @@
 //! `pool_sizes` bench (16 live slices of 4 × 256-byte vectors; each op
 //! allocates one, writes it and drops the oldest) on a 2 MiB pretouched
 //! ring; `ring_borrowed` and `ring_arc` one alloc of 4 vectors and its
-//! release, back to back, through each handle flavour. When started by `cargo bench` (which passes `--bench`) or
+//! release, back to back, through each handle flavour, and `ringal` the
+//! same size through `ringal` (the peer of those two). When started by `cargo bench` (which passes `--bench`) or
 //! `cargo test` without a count, it runs 1 000 000 iterations as a smoke
 //! run.
 
@@ -138,6 +139,17 @@ fn profile_ring_pair(iterations: u64, arc: bool) {
     }
 }
 
+/// `ringal`'s `fixed` of 4 × 256 bytes and its drop, back to back, on a
+/// 1 MiB ring: the peer of the two workloads above.
+fn profile_ringal(iterations: u64) {
+    let mut ring = ringal::RingAl::new(1 << 20);
+    let start = Instant::now();
+    for _ in 0..iterations {
+        drop(black_box(ring.fixed(4 * 256).expect("ring has room")));
+    }
+    report("ringal (fixed 1 KiB + drop)", iterations, start);
+}
+
 fn report(what: &str, iterations: u64, start: Instant) {
     let elapsed = start.elapsed();
     println!(
@@ -172,6 +184,7 @@ fn main() {
         "ring" => profile_ring(iterations),
         "ring_borrowed" => profile_ring_pair(iterations, false),
         "ring_arc" => profile_ring_pair(iterations, true),
+        "ringal" => profile_ringal(iterations),
         "all" => {
             profile_pool(iterations);
             profile_guard(iterations);
@@ -180,10 +193,11 @@ fn main() {
             profile_ring(iterations);
             profile_ring_pair(iterations, false);
             profile_ring_pair(iterations, true);
+            profile_ringal(iterations);
         }
         other => {
             eprintln!(
-                "unknown workload {other:?}: expected pool, guard, tls, linear, ring, ring_borrowed, ring_arc or all"
+                "unknown workload {other:?}: expected pool, guard, tls, linear, ring, ring_borrowed, ring_arc, ringal or all"
             );
             std::process::exit(2);
         }
