@@ -123,12 +123,15 @@ mod counting {
     }
 
     #[test]
-    fn two_threads_on_the_epoch_list_retry() {
+    fn two_threads_on_the_epoch_list_retry_and_reset_restarts() {
         let pool = kind_pool::<Epoch>();
         check(fight(
             || two_out_two_back(&pool),
             || pool.stats().contention,
         ));
+        // The epoch list is wrapped in `Capped`, whose reset must reach it.
+        pool.reset_stats();
+        assert_eq!(pool.stats().contention, NONE);
     }
 
     #[test]

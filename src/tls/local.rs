@@ -60,7 +60,7 @@ struct ThreadCaches {
 }
 
 impl ThreadCaches {
-    fn new() -> Self {
+    const fn new() -> Self {
         Self {
             last_key: Cell::new(ptr::null()),
             last_slot: Cell::new(ptr::null()),
@@ -145,6 +145,14 @@ impl Drop for ThreadCaches {
     }
 }
 
+// A `const` initialiser where the back end allows it (std): the access then
+// checks only whether the destructor is registered, not a lazy state.
+#[cfg(not(any(loom, shuttle)))]
+crate::sync::thread_local! {
+    static CACHES: ThreadCaches = const { ThreadCaches::new() };
+}
+
+#[cfg(any(loom, shuttle))]
 crate::sync::thread_local! {
     static CACHES: ThreadCaches = ThreadCaches::new();
 }
