@@ -44,7 +44,8 @@
 //! Negative row: the seed's `unsafe fn pop_shared` from several threads. It
 //! can crash, so it runs in a child process (this binary, re-executed with
 //! `LIN_NEGATIVE_CHILD=1`); the parent asserts that the child reported a
-//! history the checker rejected, or died of a signal.
+//! history the checker rejected, or died of a signal, within its budget
+//! (`LIN_NEGATIVE_SECS`, default 120; `LIN_NEGATIVE_THREADS`, default 3).
 //!
 //! Knobs: `LIN_HISTORIES` (per row, default 1,000), `LIN_SEED` (default
 //! `0x11ea5eed`). A failing history prints its row, seed and index; replay
@@ -56,6 +57,7 @@ use std::fmt::Debug;
 use std::hash::Hash;
 use std::process::{Command, Stdio};
 use std::sync::Barrier;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
 use todc_utils::linearizability::WGLChecker;
@@ -67,6 +69,44 @@ use verified_pools::pool::{
 };
 use verified_pools::tls::{CachedBuf, CachedKind, TlsConfig, TlsPool};
 use verified_pools::{EpochStack, FreeList, PointerNodeStack, TaggedStack};
+
+/// Where the workers of a run start together: a `Barrier`, then a spin
+/// until every worker is past it. A `Barrier` alone wakes its sleepers one
+/// by one, and on a loaded machine a worker could run its whole program
+/// before the next one is scheduled, so no two operations would overlap;
+/// the spin holds each worker until all are running. Reusable (the front's
+/// runs start every phase with it).
+struct StartLine {
+    barrier: Barrier,
+    past: AtomicUsize,
+    workers: usize,
+}
+
+impl StartLine {
+    fn new(workers: usize) -> Self {
+        Self {
+            barrier: Barrier::new(workers),
+            past: AtomicUsize::new(0),
+            workers,
+        }
+    }
+
+    fn wait(&self) {
+        self.barrier.wait();
+        // This phase's count: every worker adds one, and none can add the
+        // next phase's before all have passed the barrier again.
+        let target = (self.past.fetch_add(1, SeqCst) / self.workers + 1) * self.workers;
+        let mut spins = 0u32;
+        while self.past.load(SeqCst) < target {
+            std::hint::spin_loop();
+            spins = spins.wrapping_add(1);
+            if spins % 1024 == 0 {
+                // More workers than free cores: let the missing one run.
+                std::thread::yield_now();
+            }
+        }
+    }
+}
 
 // ---------------------------------------------------------------------------
 // Knobs, randomness, evidence
@@ -360,7 +400,7 @@ fn stack_run<S: StackSubject, const CAP: usize>(
             quiescent: true,
         });
     }
-    let barrier = Barrier::new(workers);
+    let barrier = StartLine::new(workers);
     let mut buffers: Vec<Vec<Record<StackOp>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = programs
             .iter()
@@ -712,7 +752,7 @@ where
     for held in first {
         give_back(&pool, &mut setup, held, true);
     }
-    let barrier = Barrier::new(workers);
+    let barrier = StartLine::new(workers);
     let mut buffers: Vec<Vec<Record<BagOp>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = programs
             .iter()
@@ -976,7 +1016,7 @@ where
         front_give_back(&pool, &mut setup, held, 0);
     }
     pool.flush_local();
-    let barrier = Barrier::new(workers);
+    let barrier = StartLine::new(workers);
     let mut buffers: Vec<Vec<Record<FrontOp>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = programs
             .iter()
@@ -1063,7 +1103,7 @@ const FOUND: &str = "lin-negative: rejected history";
 const NOTHING: &str = "lin-negative: nothing found";
 const PROGRESS: &str = "lin-negative: progress";
 
-/// The child: histories of `pop_shared` (two threads popping and pushing
+/// The child: histories of `pop_shared` (threads popping and pushing
 /// back what they popped) until one is rejected, or the budget ends (prints
 /// [`NOTHING`]); a crash ends it first. Each history goes to the checker with
 /// a time limit (a non-linearizable history makes its search exhaustive);
@@ -1077,10 +1117,14 @@ fn negative_child_pop_shared() {
     if std::env::var(NEGATIVE_ENV).is_err() {
         return;
     }
-    let budget = Duration::from_secs(env_u64("LIN_NEGATIVE_SECS", 60));
+    // On a quiet machine the race is met in under a second; the budget is
+    // for a loaded one (measured with two busy loops and a cargo-mutants
+    // job sharing the two cores: 11, 30 and 55 s with three threads; with
+    // two, two runs of three found nothing in 60 s).
+    let budget = Duration::from_secs(env_u64("LIN_NEGATIVE_SECS", 120));
     let limit = Duration::from_millis(env_u64("LIN_NEGATIVE_CHECK_MS", 500));
     let negative_ops = env_u64("LIN_NEGATIVE_OPS", 400) as usize;
-    let negative_threads = env_u64("LIN_NEGATIVE_THREADS", 2) as usize;
+    let negative_threads = env_u64("LIN_NEGATIVE_THREADS", 3) as usize;
     let start = Instant::now();
     let (mut ops, mut checked) = (0, 0);
     let mut index = 0;
