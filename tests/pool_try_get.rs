@@ -24,9 +24,21 @@ fn empty_kind_gives_none<V: Variant>() {
     let b = pool.try_get::<Serialization>().expect("pooled");
     assert!(pool.try_get_serialization_buffer().is_none());
     assert!(pool.try_guard::<Serialization>().is_none());
-    // The other kinds are untouched by this one's exhaustion.
-    assert!(pool.try_get_compression_buffer().is_some());
-    assert!(pool.try_get_simd_buffer().is_some());
+    assert!(
+        a.capacity() >= 64,
+        "a serialization buffer of the pool's size"
+    );
+    // The other kinds are untouched by this one's exhaustion: each named
+    // `try_get` hands out its own kind's pooled buffer (a hit, of its size).
+    let c = pool.try_get_compression_buffer().expect("pooled");
+    assert!(
+        c.capacity() >= 32,
+        "a compression buffer of the pool's size"
+    );
+    assert_eq!(pool.stats().compression.hits, 1);
+    let v = pool.try_get_simd_buffer().expect("pooled");
+    assert!(v.flat().len() >= 8, "a SIMD buffer of the pool's length");
+    assert_eq!(pool.stats().simd.hits, 1);
 
     let s = pool.stats().serialization;
     assert_eq!((s.hits, s.misses, s.try_get_empty), (2, 0, 2));
