@@ -50,9 +50,10 @@ pub struct Slice<R: RingRef> {
     // field, and the caller's 16-byte reload of it stalls on a failed
     // store-to-load forward. The data pointer and float count are
     // recomputed from the pool.
-    // Dropped by hand at the end of `drop`, so the whole drop (release and
-    // the `Arc`'s decrement) is one inlinable body rather than drop glue
-    // called out of line with the slice in memory.
+    //
+    // `ring` is dropped by hand at the end of `drop`, so the whole drop
+    // (release and the `Arc`'s decrement) is one inlinable body rather than
+    // drop glue called out of line with the slice in memory.
     ring: ManuallyDrop<R>,
     /// The first vector (low 32 bits) and the length in vectors (high 32).
     span: u64,
