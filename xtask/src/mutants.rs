@@ -37,7 +37,7 @@ usage: cargo xtask mutants [--shard K/N] [--timeout SECS] [--loom-timeout SECS]
                        --re; repeatable: any one matching is enough), e.g.
                        the functions a change touched
   --jobs N             mutants built and tested at a time (default 1)
-  --no-loom            stop after the std tests";
+  --no-loom            stop before the loom tier";
 
 /// What `mutants` was asked to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -335,7 +335,7 @@ fn scope(r: &Request) -> String {
         parts.push(format!("--re {}", r.regexes.join(" --re ")));
     }
     if !r.loom {
-        parts.push("std tests only".into());
+        parts.push("no loom tier".into());
     }
     parts.join(", ")
 }
