@@ -42,6 +42,13 @@ fn bad_configs_are_typed_errors() {
         })
     );
     assert_eq!(new(8), None);
+    // A pool built from a config reports that config, not a default one.
+    let config = TlsConfig {
+        pool,
+        per_thread: 3,
+    };
+    let built = TlsPool::<Tagged>::new(config).expect("valid config");
+    assert_eq!(*built.config(), config);
     let big = PoolConfig {
         count: MAX_PER_THREAD + 1,
         serialization_size: 1,
