@@ -270,3 +270,85 @@ fn a_panicking_reset_inside_a_guard_keeps_no_place() {
     );
     assert_eq!(pool.give_back(out), ReturnOutcome::PoolFull);
 }
+
+/// Buffers of [`Counted`] alive now.
+static LIVE_COUNTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A byte buffer that counts itself in [`LIVE_COUNTED`].
+struct CountedBuf(Vec<u8>);
+
+impl Drop for CountedBuf {
+    fn drop(&mut self) {
+        LIVE_COUNTED.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A kind whose buffers count how many of them are alive.
+enum Counted {}
+
+impl verified_pools::pool::BufferKind for Counted {
+    type Buffer = CountedBuf;
+    const NAME: &'static str = "counted";
+
+    fn fresh(size: usize) -> CountedBuf {
+        LIVE_COUNTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        CountedBuf(Vec::with_capacity(size))
+    }
+
+    fn try_fresh(size: usize) -> Option<CountedBuf> {
+        Some(Self::fresh(size))
+    }
+
+    fn reset(buffer: &mut CountedBuf) {
+        buffer.0.clear();
+    }
+
+    fn size_of(buffer: &CountedBuf) -> usize {
+        buffer.0.capacity()
+    }
+}
+
+/// Dropping a front frees the buffers its shared lists hold at once, even
+/// while a thread that used it is still alive (its thread-local entry keeps
+/// the shared state, and so those lists, reachable until it exits).
+#[test]
+fn dropping_a_front_frees_its_pooled_buffers_while_a_user_thread_lives() {
+    use std::sync::atomic::Ordering::SeqCst;
+    use std::sync::mpsc;
+    let (count, per_thread) = (8, 4);
+    let pool: Arc<KindTlsPool<Counted>> = Arc::new(
+        KindTlsPool::new(KindTlsConfig {
+            kind: KindConfig { count, size: 16 },
+            per_thread,
+        })
+        .unwrap(),
+    );
+    assert_eq!(LIVE_COUNTED.load(SeqCst), count, "pre-allocated");
+    let (used, exit) = (mpsc::channel(), mpsc::channel::<()>());
+    let helper = {
+        let pool = Arc::clone(&pool);
+        std::thread::spawn(move || {
+            let held: Vec<_> = (0..2).map(|_| pool.get()).collect();
+            for buffer in held {
+                pool.give_back(buffer);
+            }
+            drop(pool);
+            used.0.send(()).unwrap();
+            exit.1.recv().unwrap();
+        })
+    };
+    used.1.recv().unwrap();
+    drop(pool);
+    let live = LIVE_COUNTED.load(SeqCst);
+    assert!(
+        live <= per_thread,
+        "{live} buffers alive after the drop: only the live thread's cache may keep any"
+    );
+    exit.0.send(()).unwrap();
+    helper.join().unwrap();
+    assert_eq!(
+        LIVE_COUNTED.load(SeqCst),
+        0,
+        "the thread's exit freed its cache"
+    );
+}
