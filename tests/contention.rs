@@ -28,6 +28,37 @@ fn front() -> KindTlsPool<Features> {
     .unwrap()
 }
 
+/// A user's free list that does not count: a locked `Vec`.
+struct LockedVec(std::sync::Mutex<Vec<u64>>);
+
+impl verified_pools::FreeList<u64> for LockedVec {
+    fn with_capacity(capacity: usize) -> Result<Self, verified_pools::stack::CapacityError> {
+        Ok(Self(std::sync::Mutex::new(Vec::with_capacity(capacity))))
+    }
+    fn push(&self, value: u64) -> Result<(), u64> {
+        self.0.lock().unwrap().push(value);
+        Ok(())
+    }
+    fn pop(&self) -> Option<u64> {
+        self.0.lock().unwrap().pop()
+    }
+    fn capacity(&self) -> Option<usize> {
+        None
+    }
+}
+
+/// With or without the feature, a list that does not count reports `None`
+/// (the trait's default), not counts of zero.
+#[test]
+fn a_list_that_does_not_count_reports_none() {
+    use verified_pools::FreeList;
+    let list = LockedVec::with_capacity(2).unwrap();
+    list.push(1).unwrap();
+    assert_eq!(list.pop(), Some(1));
+    list.reset_contention();
+    assert_eq!(list.contention(), None);
+}
+
 #[cfg(not(feature = "contention-stats"))]
 #[test]
 fn without_the_feature_no_kind_reports_contention() {
