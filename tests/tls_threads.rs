@@ -455,3 +455,39 @@ fn timing_get_return_pair() {
         );
     }
 }
+
+/// `flush_local` gives the calling thread's cache back at once: its slot is
+/// free, and its buffers serve another thread without a miss.
+#[test]
+fn flush_local_gives_the_cache_back_now() {
+    let pool = TlsPool::<Tagged>::new(TlsConfig {
+        pool: PoolConfig {
+            count: 4,
+            ..PoolConfig::default()
+        },
+        per_thread: 4,
+    })
+    .expect("valid config");
+    let held: Vec<_> = (0..4).map(|_| pool.get_serialization_buffer()).collect();
+    for buffer in held {
+        assert_eq!(
+            pool.return_serialization_buffer(buffer),
+            ReturnOutcome::Accepted
+        );
+    }
+    assert_eq!(pool.stats().threads, 1);
+    pool.flush_local();
+    assert_eq!(pool.stats().threads, 0, "the slot was given back");
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let held: Vec<_> = (0..4).map(|_| pool.get_serialization_buffer()).collect();
+            drop(held);
+        });
+    });
+    let s = pool.stats().serialization.pool;
+    assert_eq!(
+        (s.hits, s.misses),
+        (8, 0),
+        "the other thread found every buffer"
+    );
+}
