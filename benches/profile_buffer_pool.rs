@@ -27,6 +27,7 @@ use std::time::Instant;
 
 use lockfree_object_pool::LinearObjectPool;
 use verified_pools::pool::{BufferPool, PoolConfig, Serialization};
+use verified_pools::ring::{RingProducer, RingRef};
 use verified_pools::tls::{TlsConfig, TlsPool};
 use verified_pools::{PoolSlice, RingConfig, RingPool};
 
@@ -122,21 +123,21 @@ fn profile_ring_pair(iterations: u64, arc: bool) {
     let cfg = RingConfig::new(DIM, (1 << 20) / (DIM * 4), 64);
     if arc {
         let pool = Arc::new(RingPool::new(cfg).expect("ring"));
-        let mut producer = RingPool::arc_producer(&pool).expect("one producer");
-        let start = Instant::now();
-        for _ in 0..iterations {
-            drop(black_box(producer.alloc(4).expect("ring has room")));
-        }
-        report("ring_arc (alloc 4 + drop)", iterations, start);
+        let producer = RingPool::arc_producer(&pool).expect("one producer");
+        ring_pairs(producer, iterations, "ring_arc (alloc 4 + drop)");
     } else {
         let pool = RingPool::new(cfg).expect("ring");
-        let mut producer = pool.producer().expect("one producer");
-        let start = Instant::now();
-        for _ in 0..iterations {
-            drop(black_box(producer.alloc(4).expect("ring has room")));
-        }
-        report("ring_borrowed (alloc 4 + drop)", iterations, start);
+        let producer = pool.producer().expect("one producer");
+        ring_pairs(producer, iterations, "ring_borrowed (alloc 4 + drop)");
     }
+}
+
+fn ring_pairs<R: RingRef>(mut producer: RingProducer<R>, iterations: u64, what: &str) {
+    let start = Instant::now();
+    for _ in 0..iterations {
+        drop(black_box(producer.alloc(4).expect("ring has room")));
+    }
+    report(what, iterations, start);
 }
 
 /// `ringal`'s `fixed` of 4 × 256 bytes and its drop, back to back, on a

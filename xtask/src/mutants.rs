@@ -264,14 +264,12 @@ fn run_stages(r: &Request, root: &Path) -> Result<ExitCode, String> {
     let std_cmd = std_stage(root, r);
     commands.push(format!("std tests: {std_cmd:?}"));
     let std = run_stage("std", std_cmd, root)?;
-    let missed_by = |run: &report::Run| -> Vec<String> {
-        run.mutants
-            .iter()
-            .filter(|o| o.verdict == Verdict::Missed)
-            .map(|o| o.name.clone())
-            .collect()
-    };
-    let mut missed = missed_by(&std);
+    let mut missed: Vec<String> = std
+        .mutants
+        .iter()
+        .filter(|o| o.verdict == Verdict::Missed)
+        .map(|o| o.name.clone())
+        .collect();
     let mut features = None;
     if !missed.is_empty() {
         let cmd = features_stage(root, r, &missed);
@@ -280,13 +278,14 @@ fn run_stages(r: &Request, root: &Path) -> Result<ExitCode, String> {
         if run.baseline_ok == Some(false) {
             return Err("the contention-stats test fails on the unmutated tree".into());
         }
-        // Unviable there (a mutant of code the feature compiles out):
-        // still the std stage's miss.
-        missed.retain(|n| {
-            !run.mutants
+        // What it caught (or timed out on) is decided; a miss, or a mutant
+        // unviable there (code the feature compiles out), goes on to loom.
+        let decided = |name: &String| {
+            run.mutants
                 .iter()
-                .any(|o| &o.name == n && !matches!(o.verdict, Verdict::Missed | Verdict::Unviable))
-        });
+                .any(|o| &o.name == name && matches!(o.verdict, Verdict::Caught | Verdict::Timeout))
+        };
+        missed.retain(|name| !decided(name));
         features = Some(run);
     }
     let mut loom = None;
