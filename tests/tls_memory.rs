@@ -1,0 +1,97 @@
+//! The provided front frees its pooled buffers when the pool is dropped,
+//! not when the last thread that used it exits. Only memory shows this, so
+//! the binary counts live heap bytes with its own global allocator; it has
+//! one test, so nothing else allocates while it measures.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering::SeqCst};
+use std::sync::{Arc, mpsc};
+
+use verified_pools::pool::PoolConfig;
+use verified_pools::tls::{TlsConfig, TlsPool};
+
+/// The system allocator, counting the bytes it has handed out and not yet
+/// been given back.
+struct Counting;
+
+static LIVE_BYTES: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: every call is forwarded to `System` with the caller's arguments;
+// the counter does not affect what is allocated.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded from the caller.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            LIVE_BYTES.fetch_add(layout.size() as isize, SeqCst);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE_BYTES.fetch_sub(layout.size() as isize, SeqCst);
+        // SAFETY: forwarded from the caller.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+const SERIALIZATION: usize = 64 * 1024;
+const COMPRESSION: usize = 32 * 1024;
+const SIMD_LANES: usize = 1024;
+
+#[test]
+fn dropping_the_pool_frees_its_pooled_buffers_while_a_user_thread_lives() {
+    let (count, per_thread) = (16, 4);
+    let config = TlsConfig {
+        pool: PoolConfig {
+            count,
+            serialization_size: SERIALIZATION,
+            compression_size: COMPRESSION,
+            simd_len: SIMD_LANES,
+        },
+        per_thread,
+    };
+    let one_of_each = SERIALIZATION + COMPRESSION + SIMD_LANES * 8;
+    let before = LIVE_BYTES.load(SeqCst);
+    let pool = Arc::new(TlsPool::<verified_pools::pool::Tagged>::new(config).unwrap());
+    let pooled = LIVE_BYTES.load(SeqCst) - before;
+    assert!(
+        pooled >= (count * one_of_each) as isize,
+        "{pooled} bytes pre-allocated for {count} buffers of each kind"
+    );
+
+    // A thread uses every kind, so its cache holds buffers of each, then
+    // stays alive (its registration keeps the front's shared part alive)
+    // while the pool is dropped.
+    let (used, exit) = (mpsc::channel(), mpsc::channel::<()>());
+    let helper = {
+        let pool = Arc::clone(&pool);
+        std::thread::spawn(move || {
+            let held = (
+                pool.get_serialization_buffer(),
+                pool.get_compression_buffer(),
+                pool.get_simd_buffer(),
+            );
+            pool.return_serialization_buffer(held.0);
+            pool.return_compression_buffer(held.1);
+            pool.return_simd_buffer(held.2);
+            drop(pool);
+            used.0.send(()).unwrap();
+            exit.1.recv().unwrap();
+        })
+    };
+    used.1.recv().unwrap();
+    drop(pool);
+    let kept = LIVE_BYTES.load(SeqCst) - before;
+    let most_a_cache_keeps = (per_thread * one_of_each) as isize;
+    assert!(
+        kept <= most_a_cache_keeps + 64 * 1024,
+        "{kept} bytes alive after the pool's drop; the live thread's cache \
+         may keep {most_a_cache_keeps} (plus bookkeeping)"
+    );
+    exit.0.send(()).unwrap();
+    helper.join().unwrap();
+}
