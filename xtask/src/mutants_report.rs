@@ -33,6 +33,18 @@ impl Verdict {
         }
     }
 
+    /// The verdict a report names with [`word`](Self::word).
+    pub fn of_word(w: &str) -> Option<Verdict> {
+        [
+            Verdict::Caught,
+            Verdict::Missed,
+            Verdict::Timeout,
+            Verdict::Unviable,
+        ]
+        .into_iter()
+        .find(|v| v.word() == w)
+    }
+
     fn of_summary(s: &str) -> Option<Verdict> {
         Some(match s {
             "CaughtMutant" => Verdict::Caught,

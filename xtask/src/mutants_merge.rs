@@ -1,0 +1,203 @@
+//! `cargo xtask mutants --merge FILE...`: one campaign's report from the
+//! `mutants.json` of its shards (a CI matrix runs one shard per machine).
+//! A mutant in more than one file (shards of different commits overlap
+//! where an edit moved the list) keeps the verdict of the file named last;
+//! equivalents are read again from today's DESIGN.md, so a mutant listed
+//! after its shard ran counts as equivalent.
+
+use crate::json::Json;
+use crate::mutants_report::{Mutant, Verdict, stable_name};
+
+/// One shard's report, as `to_json` wrote it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shard {
+    /// What the run covered (`shard 3/20 at abc1234`).
+    pub scope: String,
+    /// Its wall time.
+    pub seconds: f64,
+    /// Its verdicts.
+    pub mutants: Vec<Mutant>,
+}
+
+/// The stage names `Mutant::by` takes (they are `&'static`).
+const STAGES: [&str; 5] = [
+    "std tests",
+    "contention-stats tests",
+    "std + contention-stats tests",
+    "loom tier",
+    "std tests + loom tier",
+];
+
+/// Reads a `mutants.json`.
+pub fn read_shard(text: &str) -> Result<Shard, String> {
+    let doc = Json::parse(text)?;
+    let outcomes = doc.get("outcomes");
+    if !matches!(outcomes, Json::Arr(_)) {
+        return Err("no \"outcomes\" array: not a mutants.json".into());
+    }
+    let mutants = outcomes
+        .items()
+        .iter()
+        .map(|o| {
+            let name = o.get("name").str().to_string();
+            let verdict = Verdict::of_word(o.get("verdict").str())
+                .ok_or_else(|| format!("{name}: unknown verdict {:?}", o.get("verdict").str()))?;
+            let by = STAGES
+                .into_iter()
+                .find(|s| *s == o.get("by").str())
+                .ok_or_else(|| format!("{name}: unknown stage {:?}", o.get("by").str()))?;
+            Ok(Mutant {
+                name,
+                verdict,
+                by,
+                failed: o.get("failed_tests").str_list(),
+                diff: o.get("diff").str().to_string(),
+                equivalent: None,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(Shard {
+        scope: doc.get("scope").str().to_string(),
+        seconds: doc.get("seconds").num(),
+        mutants,
+    })
+}
+
+/// The shards as one report: every mutant once (the last shard naming it
+/// decides), equivalents marked from `equivalent`; the scope lists the
+/// shards, the time is their sum.
+pub fn merge(shards: &[Shard], equivalent: &[(String, String)]) -> Shard {
+    let mut mutants: Vec<Mutant> = Vec::new();
+    for m in shards.iter().flat_map(|s| &s.mutants) {
+        let stable = stable_name(&m.name);
+        mutants.retain(|old| stable_name(&old.name) != stable);
+        let mut m = m.clone();
+        m.equivalent = (m.verdict == Verdict::Missed)
+            .then(|| equivalent.iter().find(|(n, _)| *n == stable))
+            .flatten()
+            .map(|(_, why)| why.clone());
+        mutants.push(m);
+    }
+    mutants.sort_by_key(|m| by_position(&m.name));
+    let scopes: Vec<&str> = shards.iter().map(|s| s.scope.as_str()).collect();
+    Shard {
+        scope: format!("merged: {}", scopes.join("; ")),
+        seconds: shards.iter().map(|s| s.seconds).sum(),
+        mutants,
+    }
+}
+
+/// File, then line and column as numbers, then the rest of the name.
+fn by_position(name: &str) -> (String, u64, u64, String) {
+    let mut parts = name.splitn(4, ':');
+    let file = parts.next().unwrap_or_default().to_string();
+    let mut num = || parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    let (line, col) = (num(), num());
+    (file, line, col, name.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mutants_report::{to_json, totals};
+
+    fn mutant(name: &str, verdict: Verdict, by: &'static str) -> Mutant {
+        Mutant {
+            name: name.into(),
+            verdict,
+            by,
+            failed: if verdict == Verdict::Caught {
+                vec!["t".into()]
+            } else {
+                vec![]
+            },
+            diff: "--- a\n".into(),
+            equivalent: None,
+        }
+    }
+
+    fn shard(scope: &str, ms: Vec<Mutant>) -> Shard {
+        read_shard(&to_json(&ms, scope, 10.0).write()).unwrap()
+    }
+
+    #[test]
+    fn a_shard_reads_back_as_written() {
+        let ms = vec![
+            mutant(
+                "src/a.rs:3:1: replace f with ()",
+                Verdict::Caught,
+                "loom tier",
+            ),
+            mutant(
+                "src/a.rs:9:2: replace g -> bool with true",
+                Verdict::Missed,
+                "std tests + loom tier",
+            ),
+        ];
+        let s = shard("shard 1/2 at abc", ms.clone());
+        assert_eq!((s.scope.as_str(), s.seconds), ("shard 1/2 at abc", 10.0));
+        assert_eq!(s.mutants, ms);
+        assert!(read_shard("{}").unwrap_err().contains("outcomes"));
+        let odd = to_json(&ms, "s", 1.0)
+            .write()
+            .replace("loom tier", "a guess");
+        assert!(read_shard(&odd).unwrap_err().contains("unknown stage"));
+    }
+
+    #[test]
+    fn shards_merge_into_one_campaign() {
+        let one = shard(
+            "shard 1/2 at abc",
+            vec![
+                mutant(
+                    "src/b.rs:1:1: replace h with ()",
+                    Verdict::Caught,
+                    "std tests",
+                ),
+                mutant(
+                    "src/a.rs:10:1: replace f with ()",
+                    Verdict::Missed,
+                    "std tests",
+                ),
+                mutant(
+                    "src/a.rs:20:1: replace g with ()",
+                    Verdict::Missed,
+                    "std tests",
+                ),
+            ],
+        );
+        // The same `f` two lines lower in a later commit, now caught.
+        let two = shard(
+            "shard 2/2 at def",
+            vec![
+                mutant(
+                    "src/a.rs:12:1: replace f with ()",
+                    Verdict::Caught,
+                    "loom tier",
+                ),
+                mutant(
+                    "src/a.rs:9:1: replace e with ()",
+                    Verdict::Unviable,
+                    "std tests",
+                ),
+            ],
+        );
+        let eq = [("src/a.rs: replace g with ()".to_string(), "why".to_string())];
+        let all = merge(&[one, two], &eq);
+        assert_eq!(all.scope, "merged: shard 1/2 at abc; shard 2/2 at def");
+        assert_eq!(all.seconds, 20.0);
+        let names: Vec<&str> = all.mutants.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "src/a.rs:9:1: replace e with ()",
+                "src/a.rs:12:1: replace f with ()",
+                "src/a.rs:20:1: replace g with ()",
+                "src/b.rs:1:1: replace h with ()",
+            ]
+        );
+        assert_eq!(all.mutants[1].by, "loom tier");
+        assert_eq!(all.mutants[2].equivalent.as_deref(), Some("why"));
+        assert_eq!(totals(&all.mutants), [2, 0, 1, 0, 1]);
+    }
+}
