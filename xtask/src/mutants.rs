@@ -3,7 +3,7 @@
 //! first on every mutant; the mutants they miss are tested again by
 //! `tests/contention.rs` with `--features contention-stats` (the only test
 //! that sees the feature-gated counting), then what that misses under the
-//! loom tier (`models/tier loom`'s cfg, target directory and bounds, every
+//! loom tier (`models/tier loom`'s cfg and bounds, every
 //! `loom_*` model target but the ordering matrix `loom_mutants`). The
 //! result, one verdict per mutant, goes to `target/verify/mutants.md` and
 //! `mutants.json`, and as one line into `target/verify/report.md` if a
@@ -115,6 +115,16 @@ const STD_STAGE_HISTORIES: u64 = 200;
 /// The linearizability test the std stage skips.
 const SKIPPED_NEGATIVE: &str = "pointer_node_shared_pop_is_caught";
 
+/// Each stage's own target directory, under `target/`. Never one a normal
+/// build uses: cargo fingerprints a path package's sources by their paths
+/// relative to the package, so the binaries built from the last mutant in
+/// cargo-mutants' copy of the tree would look up to date to a later
+/// `cargo test` (or `models/tier loom test`) of the real tree, whose files
+/// are older, and it would run the mutant.
+const STD_TARGET: &str = "target/mutants-std";
+const FEATURES_TARGET: &str = "target/mutants-features";
+const LOOM_TARGET: &str = "target/mutants-loom";
+
 /// Where cargo-mutants writes (`DIR/mutants.out`) for each stage.
 const OUT: &str = "target/mutants";
 
@@ -131,13 +141,13 @@ fn cargo_mutants(root: &Path, stage: &str, timeout: u64, jobs: u64) -> Command {
     c
 }
 
-/// The std stage: every mutant of the share, `cargo test --tests`; the std
-/// build's target directory (cargo-mutants builds in a copy of the tree,
-/// which would otherwise rebuild every dependency).
+/// The std stage: every mutant of the share, `cargo test --tests`, in
+/// `STD_TARGET` (kept between runs: cargo-mutants builds in a copy of the
+/// tree, whose own target directory would rebuild every dependency).
 fn std_stage(root: &Path, r: &Request) -> Command {
     let mut c = cargo_mutants(root, "std", r.timeout, r.jobs);
     c.arg("--cargo-arg=--tests")
-        .env("CARGO_TARGET_DIR", root.join("target"))
+        .env("CARGO_TARGET_DIR", root.join(STD_TARGET))
         // A fifth of the linearizability rows' default histories: they take
         // 34 of the 50 s the std tests run per mutant, and a mutant they
         // would find only in the other four fifths is a race, which the
@@ -168,8 +178,8 @@ fn std_stage(root: &Path, r: &Request) -> Command {
 /// with `--features contention-stats` and only `tests/contention.rs`, the
 /// test of what that feature adds (the other tests compare whole
 /// statistics, whose `contention` field the feature fills). It has its own
-/// target directory, so the std build's is not rebuilt with the feature,
-/// and a baseline: if the test fails unmutated, every kill would be false.
+/// target directory (`FEATURES_TARGET`), so the std stage's is not rebuilt
+/// with the feature, and a baseline: if the test fails unmutated, every kill would be false.
 fn features_stage(root: &Path, r: &Request, names: &[String]) -> Command {
     let mut c = cargo_mutants(root, "features", r.timeout, r.jobs);
     c.args([
@@ -179,7 +189,7 @@ fn features_stage(root: &Path, r: &Request, names: &[String]) -> Command {
     ])
     .arg("--re")
     .arg(exact_names_re(names))
-    .env("CARGO_TARGET_DIR", root.join("target/mutants-features"))
+    .env("CARGO_TARGET_DIR", root.join(FEATURES_TARGET))
     .env_remove("RUSTFLAGS")
     .env_remove("CARGO_ENCODED_RUSTFLAGS");
     c
@@ -187,7 +197,8 @@ fn features_stage(root: &Path, r: &Request, names: &[String]) -> Command {
 
 /// The loom stage: exactly `names`, built and run as `models/tier loom`
 /// builds its targets (the settings are read from `models/tier --env`, so
-/// the two never disagree). No baseline: the unmutated loom tier is
+/// the two never disagree), but in `LOOM_TARGET`, not the tier's own
+/// target directory. No baseline: the unmutated loom tier is
 /// `verify`'s loom column, and a baseline here would cost a whole loom run.
 fn loom_stage(root: &Path, r: &Request, names: &[String], targets: &[String]) -> Command {
     let mut c = cargo_mutants(root, "loom", r.loom_timeout, r.jobs);
@@ -198,13 +209,11 @@ fn loom_stage(root: &Path, r: &Request, names: &[String], targets: &[String]) ->
         c.arg(format!("--cargo-arg=--test={t}"));
     }
     for (k, v) in tier_env(root, "loom") {
-        let v = if k == "CARGO_TARGET_DIR" {
-            root.join(v).display().to_string()
-        } else {
-            v
-        };
-        c.env(k, v);
+        if k != "CARGO_TARGET_DIR" {
+            c.env(k, v);
+        }
     }
+    c.env("CARGO_TARGET_DIR", root.join(LOOM_TARGET));
     c.env_remove("CARGO_ENCODED_RUSTFLAGS");
     c
 }
@@ -493,6 +502,34 @@ mod tests {
             args[skip + 1],
             format!("--cargo-test-arg={SKIPPED_NEGATIVE}")
         );
+    }
+
+    #[test]
+    fn no_stage_builds_in_a_target_directory_a_normal_build_uses() {
+        let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+        let r = parse(&[]).unwrap();
+        let names = ["src/a.rs:1:1: replace f with ()".to_string()];
+        let stages = [
+            std_stage(root, &r),
+            features_stage(root, &r, &names),
+            loom_stage(root, &r, &names, &[]),
+        ];
+        let mut dirs: Vec<PathBuf> = stages
+            .iter()
+            .map(|c| {
+                let dir = c.get_envs().find(|(k, _)| *k == "CARGO_TARGET_DIR");
+                PathBuf::from(dir.and_then(|(_, v)| v).expect("a target directory"))
+            })
+            .collect();
+        let tier = tier_env(root, "loom");
+        let loom_tier = tier.iter().find(|(k, _)| k == "CARGO_TARGET_DIR").unwrap();
+        for dir in &dirs {
+            let name = dir.file_name().unwrap().to_string_lossy();
+            assert!(name.starts_with("mutants-"), "{}", dir.display());
+            assert!(!dir.ends_with(&loom_tier.1), "{}", dir.display());
+        }
+        dirs.dedup();
+        assert_eq!(dirs.len(), 3, "one directory per stage");
     }
 
     #[test]
