@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 use verified_pools::ring::{
-    ConfigError, HugePages, MemoryError, OldestLive, PoolSlice, RingConfig, RingError, RingPool,
-    Workload,
+    ConfigError, HugePages, MAX_CAPACITY_VECTORS, MemoryError, OldestLive, PoolSlice, RingConfig,
+    RingError, RingPool, Workload,
 };
 
 fn pool(dim: usize, cap: usize, max: usize) -> RingPool {
@@ -46,6 +46,17 @@ fn bad_configs_are_typed_errors() {
         assert_eq!(got, Some(RingError::Config(want)), "{cfg:?}");
         assert!(!want.to_string().is_empty());
     }
+    // The limits themselves are accepted (checked without mapping them).
+    assert_eq!(
+        RingConfig::new(1, MAX_CAPACITY_VECTORS, 4).validate(),
+        Ok(())
+    );
+    // A region of 2^63 bytes fits in `usize` but not in half of `isize`.
+    assert_eq!(RingConfig::new(1 << 31, 1 << 30, 4).region_bytes(), None);
+    assert_eq!(
+        RingConfig::new(1 << 20, 1 << 20, 4).region_bytes(),
+        Some(1 << 42)
+    );
 }
 
 #[test]
@@ -276,14 +287,36 @@ fn sizing_helper() {
     assert!(cfg.pretouch);
     assert_eq!(w.worst_case_bytes(), Some(1024 * 64 * 128 * 4));
     assert!(cfg.region_bytes().unwrap() * 7 < w.worst_case_bytes().unwrap());
-    let bad = Workload {
-        typical_vectors: 0,
+    let zeros = [
+        Workload {
+            feature_dim: 0,
+            ..w
+        },
+        Workload {
+            typical_vectors: 0,
+            ..w
+        },
+        Workload {
+            max_vectors: 0,
+            ..w
+        },
+        Workload {
+            requests_in_flight: 0,
+            ..w
+        },
+    ];
+    for bad in zeros {
+        assert_eq!(
+            RingConfig::for_workload(&bad),
+            Err(ConfigError::ZeroWorkload),
+            "{bad:?}"
+        );
+    }
+    let typical_is_max = Workload {
+        typical_vectors: 64,
         ..w
     };
-    assert_eq!(
-        RingConfig::for_workload(&bad),
-        Err(ConfigError::ZeroWorkload)
-    );
+    assert!(RingConfig::for_workload(&typical_is_max).is_ok());
     let bad = Workload {
         typical_vectors: 65,
         ..w
@@ -314,24 +347,64 @@ fn explicit_huge_pages_fail_clearly_without_a_reservation() {
         .ok()
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(0);
-    let cfg = RingConfig::new(256, 2048, 8).with_huge_pages(HugePages::Explicit);
+    // One huge page more than are reserved, so the mapping fails wherever
+    // huge pages cannot be overcommitted (and the error's figures show).
+    let huge = meminfo_huge_page_bytes();
+    let want = (reserved as usize + 1) * huge;
+    let vectors = want / (256 * 4);
+    let cfg = RingConfig::new(256, vectors, 8).with_huge_pages(HugePages::Explicit);
     match RingPool::new(cfg) {
         Ok(p) => {
+            let overcommit: u64 = std::fs::read_to_string("/proc/sys/vm/nr_overcommit_hugepages")
+                .ok()
+                .and_then(|s| s.trim().parse().ok())
+                .unwrap_or(0);
             assert!(
-                reserved > 0,
-                "MAP_HUGETLB succeeded with no reserved pages?"
+                overcommit > 0,
+                "MAP_HUGETLB of {want} bytes succeeded with {reserved} pages reserved and no overcommit?"
             );
             assert!(p.producer().unwrap().alloc(8).is_ok());
         }
-        Err(RingError::Memory(e @ MemoryError::HugePagesUnavailable { .. })) => {
+        Err(RingError::Memory(
+            e @ MemoryError::HugePagesUnavailable {
+                bytes,
+                huge_page_bytes,
+                nr_hugepages,
+                errno,
+            },
+        )) => {
             let msg = e.to_string();
             println!("{msg}");
             if reserved == 0 {
                 assert!(msg.contains("no huge pages reserved"), "{msg}");
             }
+            // The figures are the system's, read as the test reads them.
+            assert_eq!(huge_page_bytes, huge, "{msg}");
+            assert_eq!(bytes % huge_page_bytes, 0, "a whole number of huge pages");
+            assert!(bytes >= want, "{msg}");
+            assert_eq!(nr_hugepages, Some(reserved), "{msg}");
+            assert!(
+                matches!(errno, Some(libc::ENOMEM | libc::EINVAL)),
+                "mmap's own errno: {errno:?}"
+            );
         }
         Err(e) => panic!("unexpected error: {e}"),
     }
+}
+
+/// `Hugepagesize` from /proc/meminfo, in bytes.
+fn meminfo_huge_page_bytes() -> usize {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let line = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("Hugepagesize:"))
+        .unwrap();
+    line.trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse::<usize>()
+        .unwrap()
+        * 1024
 }
 
 #[test]
@@ -356,7 +429,12 @@ fn transparent_huge_pages() {
 fn numa_binding() {
     match RingPool::new(RingConfig::new(16, 1024, 8).with_numa_node(0)) {
         Ok(p) => assert!(p.producer().unwrap().alloc(8).is_ok()),
-        Err(RingError::Memory(e @ MemoryError::NumaRefused { node: 0, .. })) => {
+        Err(RingError::Memory(e @ MemoryError::NumaRefused { node: 0, errno })) => {
+            // Only a sandbox may refuse node 0; EINVAL would mean a bad mask.
+            assert!(
+                matches!(errno, Some(libc::EPERM | libc::ENOSYS)),
+                "mbind refused node 0: {e}"
+            );
             println!("mbind refused here: {e}");
         }
         Err(e) => panic!("unexpected error: {e}"),
@@ -366,6 +444,31 @@ fn numa_binding() {
         panic!("expected NumaRefused, got {err:?}");
     };
     assert!(e.to_string().contains("NUMA node 1000"), "{e}");
+}
+
+/// This process's resident memory in bytes (/proc/self/statm).
+fn resident_bytes() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    let pages: usize = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+    pages * page
+}
+
+#[test]
+fn pretouch_faults_in_every_page_before_the_first_alloc() {
+    const REGION: usize = 256 << 20;
+    let before = resident_bytes();
+    let p = RingPool::new(RingConfig::new(1024, REGION / 4096, 8)).unwrap();
+    let grown = resident_bytes().saturating_sub(before);
+    // Other tests of this binary run meanwhile and hold a few MiB at most.
+    assert!(
+        grown >= REGION - (32 << 20),
+        "{} MiB resident after pretouching a {} MiB region",
+        grown >> 20,
+        REGION >> 20
+    );
+    drop(p);
 }
 
 #[test]

@@ -491,3 +491,32 @@ fn flush_local_gives_the_cache_back_now() {
         "the other thread found every buffer"
     );
 }
+
+/// A claim of free places doubles only while returns come with no get
+/// between them (the cache's invariant 8): a return that follows a get
+/// claims one place, so a thread that gets and returns reserves none.
+#[test]
+fn a_return_after_a_get_claims_one_place() {
+    // per_thread 8: batches of 4, at most 2 spare places per cache.
+    let pool = TlsPool::<Tagged>::new(TlsConfig {
+        pool: PoolConfig {
+            count: 16,
+            ..PoolConfig::default()
+        },
+        per_thread: 8,
+    })
+    .expect("valid config");
+    let reserved = || pool.stats().serialization.reserved;
+    // Three buffers from the loose list: their places wait in `room`.
+    let [a, b, _c] = [(); 3].map(|()| pool.get_serialization_buffer());
+    assert_eq!(pool.return_serialization_buffer(a), ReturnOutcome::Accepted);
+    assert_eq!(reserved(), 0, "the first claim is one place");
+    let a = pool.get_serialization_buffer();
+    assert_eq!(pool.return_serialization_buffer(a), ReturnOutcome::Accepted);
+    assert_eq!(pool.return_serialization_buffer(b), ReturnOutcome::Accepted);
+    assert_eq!(
+        reserved(),
+        0,
+        "a get came between the two claims, so the second is one place again"
+    );
+}

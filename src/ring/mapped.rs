@@ -21,11 +21,9 @@ fn errno(e: &std::io::Error) -> Option<i32> {
     e.raw_os_error()
 }
 
-fn page_size() -> usize {
-    // SAFETY: sysconf has no preconditions.
-    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if n > 0 { n as usize } else { 4096 }
-}
+/// The step of `pretouch`: the smallest page size Linux uses, so a write
+/// every `TOUCH_STRIDE` bytes reaches every page whatever the page size.
+const TOUCH_STRIDE: usize = 4096;
 
 /// The default huge page size from /proc/meminfo (2 MiB if unreadable).
 fn huge_page_bytes() -> usize {
@@ -114,14 +112,13 @@ impl Mapping {
     /// faulted in (and, with NUMA binding, placed) before the first alloc.
     fn pretouch(&self, span: usize) {
         let base = self.map.as_ptr() as *mut u8;
-        let page = page_size();
         let mut at = self.offset;
         while at < self.offset + span {
             // SAFETY: `at` is inside the mapping; nothing else references the
             // region yet. A volatile write of the existing value (zero, for a
             // fresh anonymous page) cannot be optimised away.
             unsafe { base.add(at).write_volatile(0) };
-            at += page;
+            at += TOUCH_STRIDE;
         }
     }
 
@@ -134,17 +131,22 @@ impl Mapping {
     }
 }
 
+/// `mbind`'s node mask with only `node` set, and its `maxnode` argument.
+fn node_mask(node: u32) -> (Vec<libc::c_ulong>, libc::c_ulong) {
+    let word_bits = libc::c_ulong::BITS as usize;
+    let mut mask = vec![0 as libc::c_ulong; (node as usize + 1).div_ceil(word_bits)];
+    mask[node as usize / word_bits] |= 1 << (node as usize % word_bits);
+    // The kernel reads `maxnode - 1` bits (a historical off-by-one that
+    // libnuma also compensates for).
+    let maxnode = (mask.len() * word_bits + 1) as libc::c_ulong;
+    (mask, maxnode)
+}
+
 /// `mbind(MPOL_BIND)` the range to one node. libc has the syscall number
 /// but no wrapper (the wrapper lives in libnuma), so this calls it directly.
 fn bind_to_node(start: *mut u8, len: usize, node: u32) -> Result<(), MemoryError> {
     let refused = |errno| MemoryError::NumaRefused { node, errno };
-    let bits = node as usize + 1;
-    let mut mask = vec![0 as libc::c_ulong; bits.div_ceil(libc::c_ulong::BITS as usize)];
-    let word = node as usize / libc::c_ulong::BITS as usize;
-    mask[word] |= 1 << (node as usize % libc::c_ulong::BITS as usize);
-    // The kernel reads `maxnode - 1` bits (a historical off-by-one that
-    // libnuma also compensates for).
-    let maxnode = (mask.len() * libc::c_ulong::BITS as usize + 1) as libc::c_ulong;
+    let (mask, maxnode) = node_mask(node);
     // SAFETY: `start..start + len` is a mapping we own, `mask` outlives the
     // call and holds `maxnode - 1` bits.
     let rc = unsafe {
@@ -162,5 +164,34 @@ fn bind_to_node(start: *mut u8, len: usize, node: u32) -> Result<(), MemoryError
         Ok(())
     } else {
         Err(refused(std::io::Error::last_os_error().raw_os_error()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::node_mask;
+
+    /// The mask a machine with one node never exercises past bit 0.
+    #[test]
+    fn the_node_mask_sets_exactly_the_node_bit() {
+        let bits = libc::c_ulong::BITS;
+        for node in [0, 1, 5, bits - 1, bits, bits + 3, 1000] {
+            let (mask, maxnode) = node_mask(node);
+            let words = (node / bits + 1) as usize;
+            assert_eq!(mask.len(), words, "node {node}");
+            for (i, word) in mask.iter().enumerate() {
+                let want = if i == (node / bits) as usize {
+                    1 << (node % bits)
+                } else {
+                    0
+                };
+                assert_eq!(*word, want, "node {node}, word {i}");
+            }
+            // The kernel reads `maxnode - 1` bits: every bit of the mask.
+            assert_eq!(
+                maxnode,
+                words as libc::c_ulong * libc::c_ulong::from(bits) + 1
+            );
+        }
     }
 }
