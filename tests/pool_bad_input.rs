@@ -80,10 +80,23 @@ fn sizes_whose_window_or_allocation_overflows_are_rejected() {
             ..
         })
     ));
+    // The limits themselves are accepted (checked without allocating).
+    let at_the_limits = PoolConfig {
+        serialization_size: isize::MAX as usize,
+        compression_size: usize::MAX / 2,
+        simd_len: isize::MAX as usize / 8,
+        ..small()
+    };
+    assert_eq!(at_the_limits.validate(), Ok(()));
 }
 
 #[test]
 fn counts_the_tagged_arena_cannot_index_are_rejected() {
+    let at_the_limit = PoolConfig {
+        count: MAX_INDEXED,
+        ..small()
+    };
+    assert_eq!(at_the_limit.validate(), Ok(()));
     let config = PoolConfig {
         count: MAX_INDEXED + 1,
         ..small()
@@ -243,4 +256,19 @@ fn capped_rejects_zero_and_holds_its_bound() {
     assert_eq!(list.pop(), Some(2));
     assert_eq!(list.push(4), Ok(()));
     assert_eq!(list.capacity(), Some(2));
+}
+
+#[test]
+fn kinds_and_outcomes_name_themselves() {
+    let names = [KindId::Serialization, KindId::Compression, KindId::Simd].map(KindId::name);
+    assert_eq!(names, ["serialization", "compression", "SIMD"]);
+    assert_eq!(KindId::Simd.to_string(), "SIMD");
+    let accepted = [
+        ReturnOutcome::Accepted,
+        ReturnOutcome::TooSmall,
+        ReturnOutcome::TooLarge,
+        ReturnOutcome::PoolFull,
+    ]
+    .map(ReturnOutcome::is_accepted);
+    assert_eq!(accepted, [true, false, false, false]);
 }

@@ -191,18 +191,13 @@ fn validate_size<Kind>(
     Ok(())
 }
 
-/// The largest size of a kind whose elements are `elem_bytes` wide: the
-/// window's top (`size × 2`) must fit `usize` and an allocation of
-/// `size × elem_bytes` bytes must fit `isize`.
+/// The largest size of a kind whose elements are `elem_bytes` wide: an
+/// allocation of `size × elem_bytes` bytes must fit `isize`. That also
+/// keeps the window's top, `size × 2`, inside `usize`: `isize::MAX × 2 <
+/// usize::MAX`.
 pub(crate) const fn max_size(elem_bytes: usize) -> usize {
-    let by_window = usize::MAX / 2;
     // A kind declaring zero-byte units allocates nothing per unit.
-    let by_alloc = isize::MAX as usize / if elem_bytes == 0 { 1 } else { elem_bytes };
-    if by_window < by_alloc {
-        by_window
-    } else {
-        by_alloc
-    }
+    isize::MAX as usize / if elem_bytes == 0 { 1 } else { elem_bytes }
 }
 
 impl PoolConfig {
