@@ -2,8 +2,8 @@
 //! never a leak, never a buffer kept that breaks the pool's rules.
 
 use verified_pools::pool::{
-    BufferPool, Capped, Compression, ConfigError, Epoch, KindId, PointerNode, PoolConfig,
-    ReturnOutcome, Serialization, Simd, Tagged, Variant,
+    BufferPool, Capped, Compression, ConfigError, Epoch, KindId, KindStats, PointerNode,
+    PoolConfig, ReturnOutcome, Serialization, Simd, Tagged, Variant,
 };
 use verified_pools::stack::MAX_INDEXED;
 use verified_pools::{EpochStack, FreeList};
@@ -271,4 +271,22 @@ fn kinds_and_outcomes_name_themselves() {
     ]
     .map(ReturnOutcome::is_accepted);
     assert_eq!(accepted, [true, false, false, false]);
+}
+
+#[test]
+fn the_derived_figures_add_up_their_parts() {
+    let s = KindStats {
+        hits: 3,
+        misses: 1,
+        returns_accepted: 5,
+        rejected_too_small: 7,
+        rejected_too_large: 11,
+        rejected_pool_full: 13,
+        ..KindStats::default()
+    };
+    assert_eq!(s.gets(), 4);
+    assert_eq!(s.returns_rejected(), 31);
+    assert_eq!(s.returns(), 36);
+    assert_eq!(s.hit_rate(), 0.75);
+    assert_eq!(KindStats::default().hit_rate(), 0.0, "no gets");
 }
