@@ -9,9 +9,12 @@ use std::sync::{Arc, Barrier, mpsc};
 use std::time::Instant;
 
 use verified_pools::pool::{
-    BufferPool, KindStats, PoolConfig, ReturnOutcome, Serialization, Tagged,
+    BufferPool, ConfigError, KindConfig, KindId, KindStats, PoolConfig, ReturnOutcome,
+    Serialization, Tagged,
 };
-use verified_pools::tls::{MAX_PER_THREAD, TlsConfig, TlsConfigError, TlsKindStats, TlsPool};
+use verified_pools::tls::{
+    KindTlsConfig, MAX_PER_THREAD, TlsConfig, TlsConfigError, TlsKindStats, TlsPool,
+};
 
 #[test]
 fn scenarios_on_std_threads() {
@@ -74,6 +77,27 @@ fn bad_configs_are_typed_errors() {
         }),
         Err(TlsConfigError::Pool(_))
     ));
+    // The helpers the errors and the batches are computed from.
+    assert_eq!(config.max_per_thread(), 8);
+    assert_eq!(config.batch(), 2);
+    let capped = TlsConfig {
+        pool: big,
+        per_thread: 1,
+    };
+    assert_eq!(capped.max_per_thread(), MAX_PER_THREAD);
+    let kind = KindTlsConfig {
+        kind: KindConfig { count: 8, size: 16 },
+        per_thread: 5,
+    };
+    assert_eq!(kind.batch(), 3);
+    // A pool error keeps its cause; the front's own errors have none.
+    use std::error::Error as _;
+    let cause = TlsConfigError::<KindId>::Pool(ConfigError::ZeroCount);
+    assert_eq!(
+        cause.source().map(|e| e.to_string()),
+        Some(ConfigError::<KindId>::ZeroCount.to_string())
+    );
+    assert!(TlsConfigError::<KindId>::ZeroPerThread.source().is_none());
 }
 
 /// Many threads returning more than the bound: once they have exited,
