@@ -263,6 +263,10 @@ fn borrowed_flavour_across_scoped_threads() {
 #[test]
 fn vector_accessors() {
     let p = pool(3, 8, 4);
+    assert_eq!(
+        (p.feature_dim(), p.capacity_vectors(), p.max_vectors()),
+        (3, 8, 4)
+    );
     let mut prod = p.producer().unwrap();
     let mut s = prod.alloc(2).unwrap();
     s.vector_mut(1).unwrap().copy_from_slice(&[1.0, 2.0, 3.0]);
