@@ -163,6 +163,9 @@ fn out_of_order_release_reclaims_only_the_released_prefix() {
     );
     drop((c, d));
     assert_eq!(prod.stats().used_vectors, 0);
+    // Counts are of this call's vectors, not of the cursor's position.
+    drop(prod.alloc(1).unwrap());
+    assert_eq!(prod.reclaim(), 1);
 }
 
 #[test]
