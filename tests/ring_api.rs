@@ -166,6 +166,8 @@ fn out_of_order_release_reclaims_only_the_released_prefix() {
     // Counts are of this call's vectors, not of the cursor's position.
     drop(prod.alloc(1).unwrap());
     assert_eq!(prod.reclaim(), 1);
+    let stats = prod.stats();
+    assert_eq!((stats.allocations, stats.vectors_handed_out), (5, 10));
 }
 
 #[test]
