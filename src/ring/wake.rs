@@ -122,8 +122,10 @@ fn light_fence(order: Ordering, _asymmetric: bool) {
 mod heavy {
     use std::sync::OnceLock;
 
-    const MEMBARRIER_CMD_PRIVATE_EXPEDITED: libc::c_long = 1 << 3;
-    const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: libc::c_long = 1 << 4;
+    // The values of `uapi/linux/membarrier.h` (`1 << 3`, `1 << 4`), written
+    // out: a shift here is only something to mistype.
+    const MEMBARRIER_CMD_PRIVATE_EXPEDITED: libc::c_long = 8;
+    const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: libc::c_long = 16;
 
     fn membarrier(cmd: libc::c_long) -> bool {
         // SAFETY: `membarrier(cmd, flags = 0, cpu_id = 0)` takes no pointers.
