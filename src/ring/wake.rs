@@ -122,8 +122,7 @@ fn light_fence(order: Ordering, _asymmetric: bool) {
 mod heavy {
     use std::sync::OnceLock;
 
-    // The values of `uapi/linux/membarrier.h` (`1 << 3`, `1 << 4`), written
-    // out: a shift here is only something to mistype.
+    // `uapi/linux/membarrier.h`'s `1 << 3` and `1 << 4`, as literals.
     const MEMBARRIER_CMD_PRIVATE_EXPEDITED: libc::c_long = 8;
     const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: libc::c_long = 16;
 
