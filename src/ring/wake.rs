@@ -164,3 +164,20 @@ mod heavy {
         true
     }
 }
+
+#[cfg(all(test, not(any(loom, shuttle))))]
+mod tests {
+    /// The probe reads the kernel's answer as the kernel gives it: a
+    /// kernel without the expedited barrier must not be taken for one with
+    /// it (the wake fence would then be a compiler fence alone).
+    #[test]
+    fn the_membarrier_probe_agrees_with_the_kernel() {
+        // SAFETY: `membarrier(REGISTER_PRIVATE_EXPEDITED, 0, 0)` takes no
+        // pointers; registering twice is allowed.
+        let registered = unsafe { libc::syscall(libc::SYS_membarrier, 16, 0, 0) } == 0;
+        assert_eq!(super::heavy::available(), registered);
+        if registered {
+            assert!(super::heavy::barrier());
+        }
+    }
+}
