@@ -18,6 +18,7 @@ use verified_pools::tls::{KindTlsConfig, KindTlsPool, TlsConfig, TlsConfigError,
 fn a_user_kind_keeps_its_own_window_bound_and_stats() {
     let pool: KindPool<Features> = KindPool::new(KindConfig { count: 2, size: 16 }).unwrap();
     assert_eq!(pool.acceptance_window(), 16..=16);
+    assert_eq!(pool.size(), 16);
     let mut a = pool.get();
     a[3] = 1.5;
     let b = pool.get();
