@@ -544,3 +544,71 @@ fn a_return_after_a_get_claims_one_place() {
         "a get came between the two claims, so the second is one place again"
     );
 }
+
+/// A thread-local destructor that runs after the front's own table is gone
+/// (thread-local destructors run in reverse order of first use) still gets
+/// and returns: each call borrows a slot for itself and gives it back.
+#[test]
+fn a_thread_local_destructor_uses_the_pool_after_the_table_is_gone() {
+    struct UsesPoolOnExit(Arc<TlsPool>);
+    impl Drop for UsesPoolOnExit {
+        fn drop(&mut self) {
+            let buffer = self.0.get_serialization_buffer();
+            assert_eq!(
+                self.0.return_serialization_buffer(buffer),
+                ReturnOutcome::Accepted
+            );
+        }
+    }
+    thread_local! {
+        static ON_EXIT: std::cell::RefCell<Option<UsesPoolOnExit>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let pool = Arc::new(
+        TlsPool::<Tagged>::new(TlsConfig {
+            pool: PoolConfig {
+                count: 4,
+                ..PoolConfig::default()
+            },
+            per_thread: 2,
+        })
+        .expect("valid config"),
+    );
+    let worker = Arc::clone(&pool);
+    std::thread::spawn(move || {
+        // First use of `ON_EXIT`, then of the front's table: the table's
+        // destructor runs first.
+        ON_EXIT.with(|slot| *slot.borrow_mut() = Some(UsesPoolOnExit(Arc::clone(&worker))));
+        drop(worker.get_serialization_buffer());
+    })
+    .join()
+    .expect("the destructor's get and return worked");
+    let s = pool.stats();
+    assert_eq!(s.threads, 0, "the borrowed slot was given back");
+    assert_eq!(s.serialization.pool.gets(), 2);
+    assert_eq!(s.serialization.pool.returns_accepted, 1);
+}
+
+/// Registering with a second pool sweeps only the entries of pools that
+/// were dropped: the first pool keeps this thread's slot.
+#[test]
+fn registering_with_another_pool_keeps_the_live_ones() {
+    let config = TlsConfig {
+        pool: PoolConfig {
+            count: 4,
+            ..PoolConfig::default()
+        },
+        per_thread: 2,
+    };
+    let first = TlsPool::<Tagged>::new(config).expect("valid config");
+    let second = TlsPool::<Tagged>::new(config).expect("valid config");
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            drop(first.get_serialization_buffer());
+            assert_eq!(first.stats().threads, 1);
+            drop(second.get_serialization_buffer());
+            assert_eq!(first.stats().threads, 1, "swept a live pool's entry");
+            assert_eq!(second.stats().threads, 1);
+        });
+    });
+}
