@@ -353,3 +353,45 @@ fn dropping_a_front_frees_its_pooled_buffers_while_a_user_thread_lives() {
         "the thread's exit freed its cache"
     );
 }
+
+/// The single-kind front's own calls: `try_get` and `try_guard` hand out
+/// pooled buffers and say `None` only when nothing is within reach,
+/// `flush_local` gives the thread's slot back at once, `reset_stats`
+/// restarts the counts.
+#[test]
+fn a_single_kind_front_tries_flushes_and_resets() {
+    let front = KindTlsPool::<Features>::new(KindTlsConfig {
+        kind: KindConfig { count: 2, size: 4 },
+        per_thread: 2,
+    })
+    .unwrap();
+    let a = front.try_get().expect("a pooled buffer");
+    assert_eq!(a.len(), 4);
+    let b = front.try_guard().expect("the other pooled buffer");
+    assert_eq!(b.len(), 4);
+    assert!(front.try_get().is_none(), "both are out");
+    assert!(front.try_guard().is_none());
+    drop(b);
+    assert_eq!(front.give_back(a), ReturnOutcome::Accepted);
+    let s = front.stats();
+    assert_eq!(
+        (s.pool.hits, s.pool.misses, s.pool.try_get_empty),
+        (2, 0, 2)
+    );
+    assert_eq!(s.pool.returns_accepted, 2);
+    assert!(front.stats().cached > 0, "this thread's cache holds some");
+    front.flush_local();
+    let s = front.stats();
+    assert_eq!(
+        (s.cached, s.pool.pooled),
+        (0, 2),
+        "flushed to the shared part"
+    );
+    front.reset_stats();
+    let s = front.stats();
+    assert_eq!(
+        (s.pool.hits, s.pool.returns_accepted, s.pool.try_get_empty),
+        (0, 0, 0)
+    );
+    assert_eq!(s.pool.pooled, 2, "state, not a count");
+}
