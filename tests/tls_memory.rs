@@ -1,11 +1,13 @@
-//! The provided front frees its pooled buffers when the pool is dropped,
-//! not when the last thread that used it exits. Only memory shows this, so
-//! the binary counts live heap bytes with its own global allocator; it has
-//! one test, so nothing else allocates while it measures.
+//! What only memory shows: the provided front frees its pooled buffers when
+//! the pool is dropped, not when the last thread that used it exits, and a
+//! thread lets go of a dropped pool's shared state when it next registers
+//! with another. The binary counts live heap bytes with its own global
+//! allocator; its tests take turns (`MEASURING`), so nothing else of
+//! theirs allocates while one measures.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering::SeqCst};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 
 use verified_pools::pool::PoolConfig;
 use verified_pools::tls::{TlsConfig, TlsPool};
@@ -38,12 +40,16 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
+/// Held by the test that is measuring.
+static MEASURING: Mutex<()> = Mutex::new(());
+
 const SERIALIZATION: usize = 64 * 1024;
 const COMPRESSION: usize = 32 * 1024;
 const SIMD_LANES: usize = 1024;
 
 #[test]
 fn dropping_the_pool_frees_its_pooled_buffers_while_a_user_thread_lives() {
+    let _turn = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
     let (count, per_thread) = (16, 4);
     let config = TlsConfig {
         pool: PoolConfig {
@@ -94,4 +100,39 @@ fn dropping_the_pool_frees_its_pooled_buffers_while_a_user_thread_lives() {
     );
     exit.0.send(()).unwrap();
     helper.join().unwrap();
+}
+
+/// A thread's table entry keeps a dropped pool's shared state (its
+/// registry's caches) alive until the thread registers with another pool,
+/// which sweeps it.
+#[test]
+fn registering_with_another_pool_frees_a_dropped_ones_state() {
+    let _turn = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    let tiny = |count, per_thread| TlsConfig {
+        pool: PoolConfig {
+            count,
+            serialization_size: 1,
+            compression_size: 1,
+            simd_len: 1,
+        },
+        per_thread,
+    };
+    std::thread::spawn(move || {
+        // Big caches: each kind's cache reserves room for `per_thread`
+        // buffers when this thread registers.
+        let dropped = TlsPool::<verified_pools::pool::Tagged>::new(tiny(1024, 1024)).unwrap();
+        drop(dropped.get_serialization_buffer());
+        drop(dropped);
+        let other = TlsPool::<verified_pools::pool::Tagged>::new(tiny(1, 1)).unwrap();
+        let before = LIVE_BYTES.load(SeqCst);
+        drop(other.get_serialization_buffer());
+        let freed = before - LIVE_BYTES.load(SeqCst);
+        let caches = (3 * 1024 * std::mem::size_of::<Vec<u8>>()) as isize;
+        assert!(
+            freed >= caches,
+            "registering freed {freed} bytes; the dropped pool's caches alone hold {caches}"
+        );
+    })
+    .join()
+    .unwrap();
 }
