@@ -65,12 +65,26 @@ pub fn read_shard(text: &str) -> Result<Shard, String> {
 
 /// The shards as one report: every mutant once (the last shard naming it
 /// decides), equivalents marked from `equivalent`; the scope lists the
-/// shards, the time is their sum.
-pub fn merge(shards: &[Shard], equivalent: &[(String, String)]) -> Shard {
+/// shards, the time is their sum. With `today` (cargo-mutants' list for
+/// the current tree), a mutant not in it is left out: the code it mutated
+/// has changed since its shard ran. Returns the report and how many were
+/// left out.
+pub fn merge(
+    shards: &[Shard],
+    equivalent: &[(String, String)],
+    today: Option<&[String]>,
+) -> (Shard, usize) {
+    let today: Option<Vec<String>> = today.map(|t| t.iter().map(|n| stable_name(n)).collect());
     let mut mutants: Vec<Mutant> = Vec::new();
+    let mut gone = Vec::new();
     for m in shards.iter().flat_map(|s| &s.mutants) {
         let stable = stable_name(&m.name);
         mutants.retain(|old| stable_name(&old.name) != stable);
+        if today.as_ref().is_some_and(|t| !t.contains(&stable)) {
+            gone.push(stable);
+            continue;
+        }
+        gone.retain(|g| *g != stable);
         let mut m = m.clone();
         m.equivalent = (m.verdict == Verdict::Missed)
             .then(|| equivalent.iter().find(|(n, _)| *n == stable))
@@ -80,11 +94,12 @@ pub fn merge(shards: &[Shard], equivalent: &[(String, String)]) -> Shard {
     }
     mutants.sort_by_key(|m| by_position(&m.name));
     let scopes: Vec<&str> = shards.iter().map(|s| s.scope.as_str()).collect();
-    Shard {
+    let merged = Shard {
         scope: format!("merged: {}", scopes.join("; ")),
         seconds: shards.iter().map(|s| s.seconds).sum(),
         mutants,
-    }
+    };
+    (merged, gone.len())
 }
 
 /// File, then line and column as numbers, then the rest of the name.
@@ -183,7 +198,8 @@ mod tests {
             ],
         );
         let eq = [("src/a.rs: replace g with ()".to_string(), "why".to_string())];
-        let all = merge(&[one, two], &eq);
+        let (all, gone) = merge(&[one.clone(), two.clone()], &eq, None);
+        assert_eq!(gone, 0);
         assert_eq!(all.scope, "merged: shard 1/2 at abc; shard 2/2 at def");
         assert_eq!(all.seconds, 20.0);
         let names: Vec<&str> = all.mutants.iter().map(|m| m.name.as_str()).collect();
@@ -199,5 +215,20 @@ mod tests {
         assert_eq!(all.mutants[1].by, "loom tier");
         assert_eq!(all.mutants[2].equivalent.as_deref(), Some("why"));
         assert_eq!(totals(&all.mutants), [2, 0, 1, 0, 1]);
+        // `g` and `h` no longer exist in today's tree (lines differ: no matter).
+        let today = [
+            "src/a.rs:7:1: replace e with ()".to_string(),
+            "src/a.rs:15:1: replace f with ()".to_string(),
+        ];
+        let (now, gone) = merge(&[one, two], &eq, Some(&today));
+        assert_eq!(gone, 2);
+        let names: Vec<&str> = now.mutants.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "src/a.rs:9:1: replace e with ()",
+                "src/a.rs:12:1: replace f with ()"
+            ]
+        );
     }
 }
