@@ -412,14 +412,7 @@ fn mutants_today(root: &Path) -> Option<Vec<String>> {
 
 /// `scope` and the commit it ran on, so merged shards say where each ran.
 fn at_commit(scope: String, root: &Path) -> String {
-    let head = Command::new("git")
-        .current_dir(root)
-        .args(["rev-parse", "--short", "HEAD"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
-    match head {
+    match crate::vendor::git(root, &["rev-parse", "--short", "HEAD"]) {
         Some(h) if !h.is_empty() => format!("{scope} at {h}"),
         _ => scope,
     }

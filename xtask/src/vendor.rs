@@ -79,20 +79,23 @@ pub fn keys() -> Vec<&'static str> {
     ALGORITHMS.iter().map(|a| a.key).collect()
 }
 
+/// `git ARGS` in `root`: its trimmed output, or `None` if it failed.
+pub fn git(root: &Path, args: &[&str]) -> Option<String> {
+    Command::new("git")
+        .current_dir(root)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+}
+
 /// The upstream version: `verified-pools X.Y.Z` and the git commit
 /// (`+dirty` if the work tree had changes).
 fn upstream_version(root: &Path) -> (String, String) {
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
     let version = package_field(&manifest, "version").unwrap_or_else(|| "unknown".into());
-    let git = |args: &[&str]| {
-        Command::new("git")
-            .current_dir(root)
-            .args(args)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-    };
+    let git = |args: &[&str]| git(root, args);
     let commit = match git(&["rev-parse", "HEAD"]) {
         Some(c) => {
             let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
