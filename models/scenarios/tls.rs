@@ -58,6 +58,23 @@ fn depot_moves() -> (usize, usize) {
     (0, 0)
 }
 
+/// Values the front's depots took and gave back so far, from the model
+/// builds' ghost counters; (0, 0) on real threads. Equal changes over a
+/// whole model run (every execution ended, every depot dropped) mean no
+/// depot kept a buffer past its pool's last reference.
+pub fn depot_values() -> (usize, usize) {
+    #[cfg(any(loom, shuttle))]
+    {
+        use verified_pools::sync::model::ghost;
+        (
+            ghost::read(&ghost::DEPOT_VALUES_IN),
+            ghost::read(&ghost::DEPOT_VALUES_OUT),
+        )
+    }
+    #[cfg(not(any(loom, shuttle)))]
+    (0, 0)
+}
+
 /// Counts the depot moves since `before` (from [`depot_moves`]) as facts.
 fn depot_facts(before: (usize, usize)) {
     let now = depot_moves();
@@ -463,8 +480,11 @@ pub fn claim_race() {
 /// pool's drop, it races the worker's exit flush (the slot's state CAS
 /// decides who frees the cached buffers); neither may touch the cache
 /// unsynchronised (loom's cell tracking), free memory twice, or leak the
-/// shared state (loom's leak check). The main thread never registers, so
-/// nothing of the pool outlives the execution.
+/// shared state (loom's leak check). A worker that saw the pool open may
+/// flush into the depot after the pool's drain; the depot's own drop frees
+/// those buffers ([`depot_values`] checks it over the model's run: a
+/// worker's thread-locals may outlive the join here). The main thread
+/// never registers, so nothing of the pool outlives the execution.
 pub fn drop_pool_while_cached() {
     // Ghost: whether the worker let go of its handle (it exits after).
     use std::sync::atomic::{AtomicBool, Ordering::SeqCst};

@@ -40,6 +40,12 @@ pub mod ghost {
     /// Magazines a front's caches refilled from its depot (a cache's refill,
     /// not the drain when the pool drops).
     pub static DEPOT_REFILLS: AtomicUsize = AtomicUsize::new(0);
+    /// Values moved into a front's depot (`Depot::push_batch`), and out of
+    /// it (`Depot::pop_batch`: refills, the pool's drain and the depot's own
+    /// drop). Equal once every depot of a run is gone: nothing leaked.
+    pub static DEPOT_VALUES_IN: AtomicUsize = AtomicUsize::new(0);
+    /// See [`DEPOT_VALUES_IN`].
+    pub static DEPOT_VALUES_OUT: AtomicUsize = AtomicUsize::new(0);
     /// Of those, the ones freed inside an `EpochDomain::pin` call (the
     /// collection crossbeam-epoch runs as a thread pins), not by an eager
     /// collection (`epoch::collect_eagerly_here`).

@@ -131,7 +131,11 @@ impl<T> Depot<T> {
         let pushed = self.full.push(m);
         debug_assert!(pushed.is_ok(), "magazine numbers are in range");
         #[cfg(any(loom, shuttle))]
-        crate::sync::model::ghost::bump(&crate::sync::model::ghost::DEPOT_FLUSHES);
+        {
+            use crate::sync::model::ghost;
+            ghost::bump(&ghost::DEPOT_FLUSHES);
+            ghost::add(&ghost::DEPOT_VALUES_IN, n);
+        }
         true
     }
 
@@ -153,6 +157,8 @@ impl<T> Depot<T> {
         }
         let pushed = self.vacant.push(m);
         debug_assert!(pushed.is_ok(), "magazine numbers are in range");
+        #[cfg(any(loom, shuttle))]
+        crate::sync::model::ghost::add(&crate::sync::model::ghost::DEPOT_VALUES_OUT, n);
         Some(n)
     }
 }

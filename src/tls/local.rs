@@ -88,6 +88,10 @@ impl ThreadCaches {
         let slot = match found {
             Some(slot) => slot,
             None => {
+                // The cached key may name an entry the sweep releases: forget
+                // it first, so nothing (not even an unwinding `register`)
+                // leaves it naming a released slot.
+                self.forget_last();
                 self.sweep();
                 let (slot, pool) = register();
                 self.entries.borrow_mut().push(Entry { key, slot, pool });
@@ -107,9 +111,6 @@ impl ThreadCaches {
             *entries = live;
             dead
         };
-        if !dead.is_empty() {
-            self.forget_last();
-        }
         for entry in dead {
             entry.release();
         }
