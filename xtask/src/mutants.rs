@@ -4,7 +4,8 @@
 //! `tests/contention.rs` with `--features contention-stats` (the only test
 //! that sees the feature-gated counting), then what that misses under the
 //! loom tier (`models/tier loom`'s cfg and bounds, every
-//! `loom_*` model target but the ordering matrix `loom_mutants`). The
+//! `loom_*` model target; of the mutation matrix `loom_mutants`, only its
+//! behaviour switches, which a source mutant may disarm). The
 //! result, one verdict per mutant, goes to `target/verify/mutants.md` and
 //! `mutants.json`, and as one line into `target/verify/report.md` if a
 //! `verify` run wrote one. Not part of `verify`: it takes hours unsharded.
@@ -25,7 +26,8 @@ usage: cargo xtask mutants [--shard K/N] [--timeout SECS] [--loom-timeout SECS]
   tests (`cargo test --tests`: no doctests, no examples), then the mutants
   they missed again with --features contention-stats (tests/contention.rs),
   then what that missed under the loom tier (models/tier loom's settings, the
-  loom_* model targets but loom_mutants). Writes target/verify/mutants.md
+  loom_* model targets, loom_mutants with its behaviour switches only).
+  Writes target/verify/mutants.md
   and mutants.json and a line in target/verify/report.md if it exists.
   Exits 1 if a mutant is missed that DESIGN.md does not list as equivalent.
 
@@ -215,6 +217,7 @@ fn loom_stage(root: &Path, r: &Request, names: &[String], targets: &[String]) ->
         }
     }
     c.env("CARGO_TARGET_DIR", root.join(LOOM_TARGET));
+    c.env(MUTANT_SET.0, MUTANT_SET.1);
     c.env_remove("CARGO_ENCODED_RUSTFLAGS");
     c
 }
@@ -254,13 +257,20 @@ pub fn exact_names_re(names: &[String]) -> String {
 }
 
 /// The loom model targets the loom stage runs: every `loom_*` target of
-/// Cargo.toml but the ordering matrix, whose every run weakens orderings.
+/// Cargo.toml. The mutation matrix among them runs its behaviour switches
+/// only ([`MUTANT_SET`]): the code behind a switch runs only with it on, so
+/// only those models see a source mutant that disarms one; weakening every
+/// ordering once per source mutant would add minutes and judge nothing new.
 pub fn loom_targets(manifest: &str) -> Vec<String> {
     crate::parse::test_targets(manifest)
         .into_iter()
-        .filter(|t| t.starts_with("loom_") && t != "loom_mutants")
+        .filter(|t| t.starts_with("loom_"))
         .collect()
 }
+
+/// `models/loom_mutants.rs`' switch (name, value) that limits its run to
+/// the behaviour mutants.
+pub const MUTANT_SET: (&str, &str) = ("VERIFIED_POOLS_MUTANT_SET", "behaviour");
 
 /// Runs a stage; `Err` unless cargo-mutants finished (exit 0: all caught;
 /// 2: some missed; 3: some timed out).
@@ -563,15 +573,22 @@ mod tests {
     }
 
     #[test]
-    fn the_loom_stage_runs_the_model_targets_but_the_ordering_matrix() {
+    fn the_loom_stage_runs_the_model_targets_and_the_behaviour_switches() {
         let manifest =
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml")).unwrap();
         let targets = loom_targets(&manifest);
         assert!(targets.contains(&"loom_stacks".to_string()), "{targets:?}");
+        assert!(targets.iter().all(|t| t.starts_with("loom_")));
+        assert!(targets.contains(&"loom_mutants".to_string()), "{targets:?}");
+        let matrix = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../models/loom_mutants.rs"
+        ))
+        .unwrap();
         assert!(
-            targets
-                .iter()
-                .all(|t| t.starts_with("loom_") && t != "loom_mutants")
+            matrix.contains(&format!("\"{}\"", MUTANT_SET.0))
+                && matrix.contains(&format!("Ok(\"{}\")", MUTANT_SET.1)),
+            "models/loom_mutants.rs no longer knows {MUTANT_SET:?}"
         );
         let env =
             parse_env("RUSTFLAGS=--cfg loom --cfg crossbeam_loom\nCARGO_TARGET_DIR=target/loom\n");
