@@ -178,8 +178,9 @@ fn std_stage(root: &Path, r: &Request) -> Command {
 }
 
 /// The contention-stats stage: exactly `names` (the std stage's misses),
-/// with `--features contention-stats` and only `tests/contention.rs`, the
-/// test of what that feature adds (the other tests compare whole
+/// with `--features contention-stats`, the library's unit tests (a depot's
+/// own counts are seen only there) and `tests/contention.rs`, the test of
+/// what that feature adds (the other tests compare whole
 /// statistics, whose `contention` field the feature fills). It has its own
 /// target directory (`FEATURES_TARGET`), so the std stage's is not rebuilt
 /// with the feature, and a baseline: if the test fails unmutated, every kill would be false.
@@ -188,6 +189,7 @@ fn features_stage(root: &Path, r: &Request, names: &[String]) -> Command {
     c.args([
         "--features",
         "contention-stats",
+        "--cargo-arg=--lib",
         "--cargo-arg=--test=contention",
     ])
     .arg("--re")
