@@ -390,14 +390,31 @@ fn run_merge(files: &[String], root: &Path) -> Result<ExitCode, String> {
     if today.is_none() {
         eprintln!("xtask mutants: cargo mutants --list failed; merging without it");
     }
-    let (all, gone) =
+    let (all, coverage) =
         crate::mutants_merge::merge(&shards, &report::equivalents(&design), today.as_deref());
     write_reports(root, &all.mutants, &all.scope, all.seconds, &[])?;
     println!(
         "{}",
         report::summary_line(&all.mutants, &all.scope, all.seconds)
     );
-    println!("left out: {gone} mutants of code that has changed since their shard ran");
+    println!(
+        "left out: {} mutants of code that has changed since their shard ran",
+        coverage.gone
+    );
+    if today.is_some() {
+        println!(
+            "untested: {} of today's mutants are in no file{}",
+            coverage.untested.len(),
+            if coverage.untested.is_empty() {
+                ""
+            } else {
+                ":"
+            }
+        );
+        for name in &coverage.untested {
+            println!("  {name}");
+        }
+    }
     let [_, missed, ..] = report::totals(&all.mutants);
     Ok(if missed == 0 {
         ExitCode::SUCCESS
@@ -406,18 +423,26 @@ fn run_merge(files: &[String], root: &Path) -> Result<ExitCode, String> {
     })
 }
 
-/// cargo-mutants' list of the current tree's mutants, or `None`.
-fn mutants_today(root: &Path) -> Option<Vec<String>> {
+/// cargo-mutants' list of the current tree's mutants, as (name, diff), or
+/// `None`.
+fn mutants_today(root: &Path) -> Option<Vec<(String, String)>> {
     let out = Command::new("cargo")
         .current_dir(root)
-        .args(["mutants", "--list", "--package", "verified-pools"])
+        .args(["mutants", "--list", "--json", "--diff"])
+        .args(["--package", "verified-pools"])
         .output()
         .ok()
         .filter(|o| o.status.success())?;
+    let doc = crate::json::Json::parse(&String::from_utf8_lossy(&out.stdout)).ok()?;
     Some(
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_string)
+        doc.items()
+            .iter()
+            .map(|m| {
+                (
+                    m.get("name").str().to_string(),
+                    m.get("diff").str().to_string(),
+                )
+            })
             .collect(),
     )
 }

@@ -1,7 +1,9 @@
 //! `cargo xtask mutants --merge FILE...`: one campaign's report from the
 //! `mutants.json` of its shards (a CI matrix runs one shard per machine).
-//! A mutant in more than one file (shards of different commits overlap
-//! where an edit moved the list) keeps the verdict of the file named last;
+//! A mutant is known across commits by its [`identity`]: its name without
+//! line and column, and the lines its diff changes. A mutant in more than
+//! one file (shards of different commits overlap where an edit moved the
+//! list) keeps the verdict of the file named last;
 //! equivalents are read again from today's DESIGN.md, so a mutant listed
 //! after its shard ran counts as equivalent.
 
@@ -63,35 +65,74 @@ pub fn read_shard(text: &str) -> Result<Shard, String> {
     })
 }
 
+/// A mutant's identity across commits: its name without line and column,
+/// then the lines its diff removes and adds (trimmed). The name alone is
+/// not enough: one function often has the same replacement on two lines
+/// (`replace - with +` in two expressions), and those are two mutants. A
+/// mutant that only moved keeps its identity.
+pub fn identity(name: &str, diff: &str) -> String {
+    let changed: Vec<&str> = diff
+        .lines()
+        .skip_while(|l| !l.starts_with("@@"))
+        .filter(|l| l.starts_with('-') || l.starts_with('+'))
+        .map(|l| l[1..].trim())
+        .collect();
+    format!("{}\n{}", stable_name(name), changed.join("\n"))
+}
+
+/// What a merge found besides the report.
+#[derive(Debug, Default, PartialEq)]
+pub struct Coverage {
+    /// Mutants of the shards no longer in today's list (their code changed).
+    pub gone: usize,
+    /// Names of mutants in today's list that no shard tested.
+    pub untested: Vec<String>,
+}
+
 /// The shards as one report: every mutant once (the last shard naming it
 /// decides), equivalents marked from `equivalent`; the scope lists the
 /// shards, the time is their sum. With `today` (cargo-mutants' list for
-/// the current tree), a mutant not in it is left out: the code it mutated
-/// has changed since its shard ran. Returns the report and how many were
-/// left out.
+/// the current tree, as (name, diff)), a mutant not in it is left out: the
+/// code it mutated has changed since its shard ran; and today's mutants no
+/// shard tested are listed, so a campaign shows whether it is complete.
 pub fn merge(
     shards: &[Shard],
     equivalent: &[(String, String)],
-    today: Option<&[String]>,
-) -> (Shard, usize) {
-    let today: Option<Vec<String>> = today.map(|t| t.iter().map(|n| stable_name(n)).collect());
-    let mut mutants: Vec<Mutant> = Vec::new();
+    today: Option<&[(String, String)]>,
+) -> (Shard, Coverage) {
+    let today: Option<Vec<(String, &str)>> = today.map(|t| {
+        t.iter()
+            .map(|(name, diff)| (identity(name, diff), name.as_str()))
+            .collect()
+    });
+    let mut mutants: Vec<(String, Mutant)> = Vec::new();
     let mut gone = Vec::new();
     for m in shards.iter().flat_map(|s| &s.mutants) {
-        let stable = stable_name(&m.name);
-        mutants.retain(|old| stable_name(&old.name) != stable);
-        if today.as_ref().is_some_and(|t| !t.contains(&stable)) {
-            gone.push(stable);
+        let id = identity(&m.name, &m.diff);
+        mutants.retain(|(old, _)| *old != id);
+        if today
+            .as_ref()
+            .is_some_and(|t| !t.iter().any(|(i, _)| *i == id))
+        {
+            gone.push(id);
             continue;
         }
-        gone.retain(|g| *g != stable);
+        gone.retain(|g| *g != id);
+        let stable = stable_name(&m.name);
         let mut m = m.clone();
         m.equivalent = (m.verdict == Verdict::Missed)
             .then(|| equivalent.iter().find(|(n, _)| *n == stable))
             .flatten()
             .map(|(_, why)| why.clone());
-        mutants.push(m);
+        mutants.push((id, m));
     }
+    let untested = today
+        .iter()
+        .flatten()
+        .filter(|(i, _)| !mutants.iter().any(|(id, _)| id == i))
+        .map(|(_, name)| name.to_string())
+        .collect();
+    let mut mutants: Vec<Mutant> = mutants.into_iter().map(|(_, m)| m).collect();
     mutants.sort_by_key(|m| by_position(&m.name));
     let scopes: Vec<&str> = shards.iter().map(|s| s.scope.as_str()).collect();
     let merged = Shard {
@@ -99,7 +140,11 @@ pub fn merge(
         seconds: shards.iter().map(|s| s.seconds).sum(),
         mutants,
     };
-    (merged, gone.len())
+    let coverage = Coverage {
+        gone: gone.len(),
+        untested,
+    };
+    (merged, coverage)
 }
 
 /// File, then line and column as numbers, then the rest of the name.
@@ -159,6 +204,45 @@ mod tests {
         assert!(read_shard(&odd).unwrap_err().contains("unknown stage"));
     }
 
+    /// Two mutants of one function with the same replacement on two lines
+    /// are two mutants; each keeps its identity when an edit moves it.
+    #[test]
+    fn same_named_mutants_on_two_lines_stay_two() {
+        let diff = |removed: &str, added: &str| {
+            format!(
+                "--- src/a.rs\n+++ replace - with +\n@@ -1,3 +1,3 @@\n ctx\n-{removed}\n+{added}\n ctx\n"
+            )
+        };
+        let at = |line: u32, d: String, verdict| Mutant {
+            diff: d,
+            ..mutant(
+                &format!("src/a.rs:{line}:9: replace - with + in f"),
+                verdict,
+                "std tests",
+            )
+        };
+        let first = || diff("    a - b", "    a + b");
+        let second = || diff("    c - d", "    c + d");
+        let old = shard(
+            "shard 1/1 at abc",
+            vec![
+                at(10, first(), Verdict::Missed),
+                at(11, second(), Verdict::Caught),
+            ],
+        );
+        let (all, _) = merge(std::slice::from_ref(&old), &[], None);
+        assert_eq!(totals(&all.mutants), [1, 1, 0, 0, 0], "both kept");
+        // Later, two lines lower: the miss is rechecked and caught.
+        let recheck = shard("recheck at def", vec![at(12, first(), Verdict::Caught)]);
+        let today = [
+            ("src/a.rs:12:9: replace - with + in f".to_string(), first()),
+            ("src/a.rs:13:9: replace - with + in f".to_string(), second()),
+        ];
+        let (all, coverage) = merge(&[old, recheck], &[], Some(&today));
+        assert_eq!(totals(&all.mutants), [2, 0, 0, 0, 0]);
+        assert_eq!(coverage, Coverage::default());
+    }
+
     #[test]
     fn shards_merge_into_one_campaign() {
         let one = shard(
@@ -198,8 +282,8 @@ mod tests {
             ],
         );
         let eq = [("src/a.rs: replace g with ()".to_string(), "why".to_string())];
-        let (all, gone) = merge(&[one.clone(), two.clone()], &eq, None);
-        assert_eq!(gone, 0);
+        let (all, coverage) = merge(&[one.clone(), two.clone()], &eq, None);
+        assert_eq!(coverage, Coverage::default());
         assert_eq!(all.scope, "merged: shard 1/2 at abc; shard 2/2 at def");
         assert_eq!(all.seconds, 20.0);
         let names: Vec<&str> = all.mutants.iter().map(|m| m.name.as_str()).collect();
@@ -215,13 +299,17 @@ mod tests {
         assert_eq!(all.mutants[1].by, "loom tier");
         assert_eq!(all.mutants[2].equivalent.as_deref(), Some("why"));
         assert_eq!(totals(&all.mutants), [2, 0, 1, 0, 1]);
-        // `g` and `h` no longer exist in today's tree (lines differ: no matter).
+        // `g` and `h` no longer exist in today's tree (lines differ: no
+        // matter); `k` is new, and no shard has tested it.
         let today = [
-            "src/a.rs:7:1: replace e with ()".to_string(),
-            "src/a.rs:15:1: replace f with ()".to_string(),
-        ];
-        let (now, gone) = merge(&[one, two], &eq, Some(&today));
-        assert_eq!(gone, 2);
+            "src/a.rs:7:1: replace e with ()",
+            "src/a.rs:15:1: replace f with ()",
+            "src/a.rs:30:1: replace k with ()",
+        ]
+        .map(|n| (n.to_string(), "--- a\n".to_string()));
+        let (now, coverage) = merge(&[one, two], &eq, Some(&today));
+        assert_eq!(coverage.gone, 2);
+        assert_eq!(coverage.untested, ["src/a.rs:30:1: replace k with ()"]);
         let names: Vec<&str> = now.mutants.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(
             names,
