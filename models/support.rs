@@ -159,6 +159,10 @@ pub struct Model {
     /// The coverage facts it exists to reach: each must be non-zero over a
     /// run (`scenarios::fact`), or the model fails as vacuous.
     pub facts: &'static [&'static str],
+    /// A pair of ghost totals (in, out) that must grow by the same amount
+    /// over the model's whole run, and what it means if they do not. Read
+    /// inside the model's turn, so no other model's counting mixes in.
+    pub conserved: Option<(fn() -> (usize, usize), &'static str)>,
 }
 
 impl Model {
@@ -169,6 +173,7 @@ impl Model {
             scenario,
             loom: Bound::Quick,
             facts: &[],
+            conserved: None,
         }
     }
 
@@ -180,6 +185,38 @@ impl Model {
     /// With the coverage facts `facts`.
     pub const fn facts(self, facts: &'static [&'static str]) -> Self {
         Model { facts, ..self }
+    }
+
+    /// With the conserved pair `read` (see [`Model::conserved`]): after the
+    /// last execution, as much must have gone out as came in, or `what`.
+    pub const fn conserved(self, read: fn() -> (usize, usize), what: &'static str) -> Self {
+        Model {
+            conserved: Some((read, what)),
+            ..self
+        }
+    }
+
+    /// The conserved pair's values now, if the model has one.
+    #[cfg(any(loom, shuttle))]
+    fn read_conserved(&self) -> Option<(usize, usize)> {
+        self.conserved.map(|(read, _)| read())
+    }
+
+    /// Fails unless the conserved pair grew equally since `before`.
+    #[cfg(any(loom, shuttle))]
+    fn check_conserved(&self, before: Option<(usize, usize)>) {
+        if let (Some((read, what)), Some((in0, out0))) = (self.conserved, before) {
+            let (in1, out1) = read();
+            assert_eq!(
+                in1 - in0,
+                out1 - out0,
+                "{}/{}: {what} (in, out): ({}, {})",
+                self.algo,
+                self.scenario,
+                in1 - in0,
+                out1 - out0
+            );
+        }
     }
 
     /// The model must pass: every interleaving (loom) or every schedule
@@ -301,10 +338,12 @@ pub mod loom_run {
         let _turn = serial();
         let bound = bound(model.loom);
         crate::scenarios::take_facts();
+        let before = model.read_conserved();
         let (executions, secs) = timed(|| explore(bound, f));
         assert!(executions > 0, "loom ran no execution");
         let facts = model.take_facts();
         model.check_facts(&facts);
+        model.check_conserved(before);
         evidence(
             "loom",
             model.algo,
@@ -372,6 +411,7 @@ pub mod shuttle_run {
     pub fn must_pass(model: &Model, f: impl Fn() + Sync + Send + Clone + 'static) {
         use shuttle::scheduler::{PctScheduler, RandomScheduler, Scheduler};
         let _turn = serial();
+        let before = model.read_conserved();
         let n = iterations();
         let seeds = std::iter::once(seed()).chain((0..random_seeds()).map(|_| fresh_seed()));
         // The model's facts over all its runs: a fact one scheduler does not
@@ -422,5 +462,6 @@ pub mod shuttle_run {
             );
         }
         model.check_facts(&reached);
+        model.check_conserved(before);
     }
 }
