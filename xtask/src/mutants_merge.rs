@@ -8,7 +8,7 @@
 //! after its shard ran counts as equivalent.
 
 use crate::json::Json;
-use crate::mutants_report::{Mutant, Verdict, stable_name};
+use crate::mutants_report::{Equivalent, Mutant, Verdict, equivalent_reason, stable_name};
 
 /// One shard's report, as `to_json` wrote it.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,7 +97,7 @@ pub struct Coverage {
 /// shard tested are listed, so a campaign shows whether it is complete.
 pub fn merge(
     shards: &[Shard],
-    equivalent: &[(String, String)],
+    equivalent: &[Equivalent],
     today: Option<&[(String, String)]>,
 ) -> (Shard, Coverage) {
     let today: Option<Vec<(String, &str)>> = today.map(|t| {
@@ -118,12 +118,10 @@ pub fn merge(
             continue;
         }
         gone.retain(|g| *g != id);
-        let stable = stable_name(&m.name);
         let mut m = m.clone();
         m.equivalent = (m.verdict == Verdict::Missed)
-            .then(|| equivalent.iter().find(|(n, _)| *n == stable))
-            .flatten()
-            .map(|(_, why)| why.clone());
+            .then(|| equivalent_reason(equivalent, &m.name, &m.diff))
+            .flatten();
         mutants.push((id, m));
     }
     let untested = today
@@ -281,7 +279,11 @@ mod tests {
                 ),
             ],
         );
-        let eq = [("src/a.rs: replace g with ()".to_string(), "why".to_string())];
+        let eq = [Equivalent {
+            name: "src/a.rs: replace g with ()".into(),
+            line: None,
+            reason: "why".into(),
+        }];
         let (all, coverage) = merge(&[one.clone(), two.clone()], &eq, None);
         assert_eq!(coverage, Coverage::default());
         assert_eq!(all.scope, "merged: shard 1/2 at abc; shard 2/2 at def");

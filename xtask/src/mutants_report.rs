@@ -148,9 +148,22 @@ pub fn stable_name(name: &str) -> String {
     }
 }
 
+/// One entry of DESIGN.md's "Equivalent mutants" list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Equivalent {
+    /// The mutant's name without line and column ([`stable_name`]).
+    pub name: String,
+    /// The source line it mutates, when the name alone is shared by
+    /// mutants of other lines (the same replacement twice in a function).
+    pub line: Option<String>,
+    /// Why no caller can observe it.
+    pub reason: String,
+}
+
 /// The equivalent mutants listed in DESIGN.md's "Equivalent mutants"
-/// section: bullets `` - `STABLE NAME`: reason ``, as (stable name, reason).
-pub fn equivalents(design: &str) -> Vec<(String, String)> {
+/// section: bullets of the form ``- `NAME`: reason``, or
+/// ``- `NAME` at `LINE`: reason`` for the mutant of that source line only.
+pub fn equivalents(design: &str) -> Vec<Equivalent> {
     let mut inside = false;
     let mut out = Vec::new();
     for line in design.lines() {
@@ -161,12 +174,37 @@ pub fn equivalents(design: &str) -> Vec<(String, String)> {
         let Some(rest) = line.strip_prefix("- `").filter(|_| inside) else {
             continue;
         };
-        if let Some((name, reason)) = rest.split_once('`') {
-            let reason = reason.trim_start_matches([':', ' ', '—', '-']).trim();
-            out.push((name.to_string(), reason.to_string()));
-        }
+        let Some((name, rest)) = rest.split_once('`') else {
+            continue;
+        };
+        let (at, rest) = match rest.strip_prefix(" at `").and_then(|r| r.split_once('`')) {
+            Some((at, rest)) => (Some(at.trim().to_string()), rest),
+            None => (None, rest),
+        };
+        out.push(Equivalent {
+            name: name.to_string(),
+            line: at,
+            reason: rest
+                .trim_start_matches([':', ' ', '—', '-'])
+                .trim()
+                .to_string(),
+        });
     }
     out
+}
+
+/// The reason `name` (with its `diff`) is listed as equivalent, if it is.
+pub fn equivalent_reason(list: &[Equivalent], name: &str, diff: &str) -> Option<String> {
+    let stable = stable_name(name);
+    let removed: Vec<&str> = diff
+        .lines()
+        .skip_while(|l| !l.starts_with("@@"))
+        .filter_map(|l| l.strip_prefix('-'))
+        .map(str::trim)
+        .collect();
+    list.iter()
+        .find(|e| e.name == stable && e.line.as_deref().is_none_or(|at| removed.contains(&at)))
+        .map(|e| e.reason.clone())
 }
 
 /// The names of the tests a `cargo test` log reports as failed.
@@ -217,7 +255,7 @@ pub fn loom_stage(run: &Run) -> Later<'_> {
 pub fn combine(
     std: &Run,
     later: &[Later<'_>],
-    equivalent: &[(String, String)],
+    equivalent: &[Equivalent],
     read: impl Fn(&str, &str) -> String,
 ) -> Vec<Mutant> {
     std.mutants
@@ -248,11 +286,7 @@ pub fn combine(
                 }
             }
             if m.verdict == Verdict::Missed {
-                let stable = stable_name(&o.name);
-                m.equivalent = equivalent
-                    .iter()
-                    .find(|(n, _)| *n == stable)
-                    .map(|(_, r)| r.clone());
+                m.equivalent = equivalent_reason(equivalent, &o.name, &m.diff);
             }
             m
         })
@@ -512,7 +546,11 @@ mod tests {
             (ms[3].verdict, ms[3].by),
             (Verdict::Missed, "std tests + loom tier")
         );
-        let eq = [(stable_name(MISSED), "why".to_string())];
+        let eq = [Equivalent {
+            name: stable_name(MISSED),
+            line: None,
+            reason: "why".into(),
+        }];
         let ms = combine(&std, &[], &eq, read);
         assert_eq!(ms[3].equivalent.as_deref(), Some("why"));
         assert_eq!(totals(&ms), [2, 0, 1, 0, 1]);
@@ -525,16 +563,45 @@ mod tests {
             "src/stack/tagged.rs: replace IndexStack<TAG_BITS>::slots -> usize with 1"
         );
         assert_eq!(stable_name("no position"), "no position");
-        let design = "## Other\n- `a.rs: x`: not this one\n## Equivalent mutants\n\nText.\n\n- `src/a.rs: replace f -> bool with true`: f is only a hint\n- `src/b.rs: replace > with >= in g` — g never sees equal values\n## Next\n- `c.rs: y`: no\n";
-        let want = [
-            ("src/a.rs: replace f -> bool with true", "f is only a hint"),
-            (
-                "src/b.rs: replace > with >= in g",
-                "g never sees equal values",
-            ),
-        ]
-        .map(|(a, b)| (a.to_string(), b.to_string()));
-        assert_eq!(equivalents(design), want);
+        let design = "## Other\n- `a.rs: x`: not this one\n## Equivalent mutants\n\nText.\n\n- `src/a.rs: replace f -> bool with true`: f is only a hint\n- `src/b.rs: replace > with >= in g` — g never sees equal values\n- `src/b.rs: replace - with + in h` at `let y = x - z;`: z is 0 there\n## Next\n- `c.rs: y`: no\n";
+        let e = |name: &str, line: Option<&str>, reason: &str| Equivalent {
+            name: name.into(),
+            line: line.map(String::from),
+            reason: reason.into(),
+        };
+        let list = equivalents(design);
+        assert_eq!(
+            list,
+            [
+                e(
+                    "src/a.rs: replace f -> bool with true",
+                    None,
+                    "f is only a hint"
+                ),
+                e(
+                    "src/b.rs: replace > with >= in g",
+                    None,
+                    "g never sees equal values"
+                ),
+                e(
+                    "src/b.rs: replace - with + in h",
+                    Some("let y = x - z;"),
+                    "z is 0 there"
+                ),
+            ]
+        );
+        // A line-qualified entry matches the mutant of that line only.
+        let diff = |line: &str| {
+            format!("--- src/b.rs\n+++ x\n@@ -1,1 +1,1 @@\n-    {line}\n+    changed\n")
+        };
+        let h = "src/b.rs:7:13: replace - with + in h";
+        assert_eq!(
+            equivalent_reason(&list, h, &diff("let y = x - z;")).as_deref(),
+            Some("z is 0 there")
+        );
+        assert_eq!(equivalent_reason(&list, h, &diff("let w = v - 1;")), None);
+        let g = "src/b.rs:3:9: replace > with >= in g";
+        assert!(equivalent_reason(&list, g, "").is_some());
     }
 
     #[test]
