@@ -290,3 +290,28 @@ fn the_derived_figures_add_up_their_parts() {
     assert_eq!(s.hit_rate(), 0.75);
     assert_eq!(KindStats::default().hit_rate(), 0.0, "no gets");
 }
+
+/// The tagged stack's own capacity check, at its edges: `MAX_INDEXED` slots
+/// is the most (the pool's config check stops a pool one short of it, so
+/// only a direct user of the stack reaches the edge), one more is a typed
+/// error, zero is one too.
+#[test]
+fn a_tagged_stack_takes_up_to_max_indexed_slots() {
+    use verified_pools::TaggedStack;
+    use verified_pools::stack::CapacityError;
+    // Zero-sized values: the largest stack costs its link array only.
+    let largest = TaggedStack::<()>::with_capacity(MAX_INDEXED).expect("the largest stack");
+    assert_eq!(largest.capacity(), Some(MAX_INDEXED));
+    drop(largest);
+    assert_eq!(
+        TaggedStack::<()>::with_capacity(MAX_INDEXED + 1).err(),
+        Some(CapacityError::TooLarge {
+            requested: MAX_INDEXED + 1,
+            max: MAX_INDEXED
+        })
+    );
+    assert_eq!(
+        TaggedStack::<()>::with_capacity(0).err(),
+        Some(CapacityError::Zero)
+    );
+}
