@@ -141,3 +141,38 @@ impl<const TAG_BITS: u32> TaggedHead<TAG_BITS> {
         }
     }
 }
+
+#[cfg(all(test, not(any(loom, shuttle))))]
+mod tests {
+    use super::*;
+
+    fn tag(word: u64) -> u64 {
+        word >> INDEX_BITS
+    }
+
+    /// Each change of the head adds one generation, modulo `2^TAG_BITS`,
+    /// and puts the new index in the low bits: the full 40-bit tag wraps
+    /// only after 2^40 changes (the bound DESIGN.md states), a narrower one
+    /// sooner, and a zero-bit one never counts.
+    #[test]
+    fn every_change_adds_one_generation() {
+        let at = |t: u64, index: u32| (t << INDEX_BITS) | index as u64;
+        let wide = TaggedHead::<DEFAULT_TAG_BITS>::successor;
+        assert_eq!(wide(at(5, 7), 9), at(6, 9));
+        assert_eq!(tag(wide(at((1 << 39) + 3, 0), NIL)), (1 << 39) + 4);
+        assert_eq!(wide(at((1 << 40) - 1, 2), 3), at(0, 3), "wraps at 2^40");
+        let narrow = TaggedHead::<3>::successor;
+        assert_eq!(narrow(at(6, 1), 1), at(7, 1));
+        assert_eq!(narrow(at(7, 1), 1), at(0, 1), "wraps at 2^3");
+        assert_eq!(TaggedHead::<0>::successor(at(0, 4), 5), at(0, 5));
+
+        // Through the list: a push and a pop, two generations.
+        let links: Vec<AtomicU32> = (0..4).map(|_| AtomicU32::new(NIL)).collect();
+        let head = TaggedHead::<DEFAULT_TAG_BITS>::empty();
+        let counts = Contention::new();
+        head.push(&links, 2, &counts);
+        assert_eq!(head.pop(&links, &counts), Some(2));
+        assert_eq!(head.pop(&links, &counts), None);
+        assert_eq!(head.word.load(Relaxed), at(2, NIL));
+    }
+}
