@@ -11,9 +11,7 @@
 mod user_kinds;
 
 use user_kinds::Features;
-use verified_pools::pool::{
-    BufferPool, Epoch, KindConfig, KindPool, PointerNode, PoolConfig, Tagged, Variant,
-};
+use verified_pools::pool::{BufferPool, Epoch, KindConfig, KindPool, PoolConfig, Tagged, Variant};
 use verified_pools::tls::{KindTlsConfig, KindTlsPool};
 
 fn kind_pool<V: Variant>() -> KindPool<Features, V> {
@@ -80,7 +78,7 @@ mod counting {
     use std::time::{Duration, Instant};
 
     use super::*;
-    use verified_pools::pool::ContentionStats;
+    use verified_pools::pool::{ContentionStats, PointerNode};
 
     const NONE: Option<ContentionStats> = Some(ContentionStats {
         cas_retries: 0,
