@@ -302,6 +302,16 @@ fn a_tagged_stack_takes_up_to_max_indexed_slots() {
     // Zero-sized values: the largest stack costs its link array only.
     let largest = TaggedStack::<()>::with_capacity(MAX_INDEXED).expect("the largest stack");
     assert_eq!(largest.capacity(), Some(MAX_INDEXED));
+    // Every slot is usable: its index is never the list's end mark.
+    let pushed = (0..=MAX_INDEXED)
+        .take_while(|_| largest.push(()).is_ok())
+        .count();
+    assert_eq!(
+        pushed, MAX_INDEXED,
+        "pushes taken before the stack was full"
+    );
+    let popped = std::iter::from_fn(|| largest.pop()).count();
+    assert_eq!(popped, MAX_INDEXED);
     drop(largest);
     assert_eq!(
         TaggedStack::<()>::with_capacity(MAX_INDEXED + 1).err(),
