@@ -159,10 +159,19 @@ pub struct Model {
     /// The coverage facts it exists to reach: each must be non-zero over a
     /// run (`scenarios::fact`), or the model fails as vacuous.
     pub facts: &'static [&'static str],
-    /// A pair of ghost totals (in, out) that must grow by the same amount
-    /// over the model's whole run, and what it means if they do not. Read
-    /// inside the model's turn, so no other model's counting mixes in.
-    pub conserved: Option<(fn() -> (usize, usize), &'static str)>,
+    /// A pair of ghost totals that must grow by the same amount over the
+    /// model's whole run.
+    pub conserved: Option<Conserved>,
+}
+
+/// A pair of ghost totals (in, out) and what it means if they differ. Read
+/// inside the model's turn, so no other model's counting mixes in.
+#[derive(Debug, Clone, Copy)]
+pub struct Conserved {
+    /// Reads (in, out) so far.
+    pub read: fn() -> (usize, usize),
+    /// What a difference means.
+    pub what: &'static str,
 }
 
 impl Model {
@@ -191,7 +200,7 @@ impl Model {
     /// last execution, as much must have gone out as came in, or `what`.
     pub const fn conserved(self, read: fn() -> (usize, usize), what: &'static str) -> Self {
         Model {
-            conserved: Some((read, what)),
+            conserved: Some(Conserved { read, what }),
             ..self
         }
     }
@@ -199,13 +208,13 @@ impl Model {
     /// The conserved pair's values now, if the model has one.
     #[cfg(any(loom, shuttle))]
     fn read_conserved(&self) -> Option<(usize, usize)> {
-        self.conserved.map(|(read, _)| read())
+        self.conserved.map(|c| (c.read)())
     }
 
     /// Fails unless the conserved pair grew equally since `before`.
     #[cfg(any(loom, shuttle))]
     fn check_conserved(&self, before: Option<(usize, usize)>) {
-        if let (Some((read, what)), Some((in0, out0))) = (self.conserved, before) {
+        if let (Some(Conserved { read, what }), Some((in0, out0))) = (self.conserved, before) {
             let (in1, out1) = read();
             assert_eq!(
                 in1 - in0,
