@@ -8,7 +8,9 @@
 //! after its shard ran counts as equivalent.
 
 use crate::json::Json;
-use crate::mutants_report::{Equivalent, Mutant, Verdict, equivalent_reason, stable_name};
+use crate::mutants_report::{
+    Equivalent, Mutant, Verdict, changed_lines, equivalent_reason, stable_name,
+};
 
 /// One shard's report, as `to_json` wrote it.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,12 +73,7 @@ pub fn read_shard(text: &str) -> Result<Shard, String> {
 /// (`replace - with +` in two expressions), and those are two mutants. A
 /// mutant that only moved keeps its identity.
 pub fn identity(name: &str, diff: &str) -> String {
-    let changed: Vec<&str> = diff
-        .lines()
-        .skip_while(|l| !l.starts_with("@@"))
-        .filter(|l| l.starts_with('-') || l.starts_with('+'))
-        .map(|l| l[1..].trim())
-        .collect();
+    let changed: Vec<&str> = changed_lines(diff).map(|(_, line)| line).collect();
     format!("{}\n{}", stable_name(name), changed.join("\n"))
 }
 

@@ -196,15 +196,24 @@ pub fn equivalents(design: &str) -> Vec<Equivalent> {
 /// The reason `name` (with its `diff`) is listed as equivalent, if it is.
 pub fn equivalent_reason(list: &[Equivalent], name: &str, diff: &str) -> Option<String> {
     let stable = stable_name(name);
-    let removed: Vec<&str> = diff
-        .lines()
-        .skip_while(|l| !l.starts_with("@@"))
-        .filter_map(|l| l.strip_prefix('-'))
-        .map(str::trim)
+    let removed: Vec<&str> = changed_lines(diff)
+        .filter(|(sign, _)| *sign == '-')
+        .map(|(_, line)| line)
         .collect();
     list.iter()
         .find(|e| e.name == stable && e.line.as_deref().is_none_or(|at| removed.contains(&at)))
         .map(|e| e.reason.clone())
+}
+
+/// The lines a mutant's diff removes (`'-'`) and adds (`'+'`), trimmed,
+/// in order: what it changed, wherever the change now sits.
+pub fn changed_lines(diff: &str) -> impl Iterator<Item = (char, &str)> {
+    diff.lines()
+        .skip_while(|l| !l.starts_with("@@"))
+        .filter_map(|l| {
+            let sign = l.chars().next().filter(|c| matches!(c, '-' | '+'))?;
+            Some((sign, l[1..].trim()))
+        })
 }
 
 /// The names of the tests a `cargo test` log reports as failed.
