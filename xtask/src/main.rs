@@ -23,6 +23,7 @@ mod checkers;
 mod commands;
 mod json;
 mod mutants;
+mod mutants_loom;
 mod mutants_merge;
 mod mutants_report;
 mod opts;

@@ -200,13 +200,21 @@ fn features_stage(root: &Path, r: &Request, names: &[String]) -> Command {
     c
 }
 
-/// The loom stage: exactly `names`, built and run as `models/tier loom`
-/// builds its targets (the settings are read from `models/tier --env`, so
-/// the two never disagree), but in `LOOM_TARGET`, not the tier's own
-/// target directory. No baseline: the unmutated loom tier is
+/// The loom stage for one group of mutants: exactly `names`, tested with
+/// `targets` (the loom targets that can see them, `mutants_loom`), built
+/// and run as `models/tier loom` builds its targets (the settings are read
+/// from `models/tier --env`, so the two never disagree), but in
+/// `LOOM_TARGET`, not the tier's own target directory, writing into
+/// `OUT/out`. No baseline: the unmutated loom tier is
 /// `verify`'s loom column, and a baseline here would cost a whole loom run.
-fn loom_stage(root: &Path, r: &Request, names: &[String], targets: &[String]) -> Command {
-    let mut c = cargo_mutants(root, "loom", r.loom_timeout, r.jobs);
+fn loom_stage(
+    root: &Path,
+    r: &Request,
+    names: &[String],
+    targets: &[String],
+    out: &str,
+) -> Command {
+    let mut c = cargo_mutants(root, out, r.loom_timeout, r.jobs);
     c.args(["--baseline", "skip", "--profile", "release"])
         .arg("--re")
         .arg(exact_names_re(names));
@@ -258,8 +266,9 @@ pub fn exact_names_re(names: &[String]) -> String {
     format!("^({})$", escaped.join("|"))
 }
 
-/// The loom model targets the loom stage runs: every `loom_*` target of
-/// Cargo.toml. The mutation matrix among them runs its behaviour switches
+/// The loom model targets the loom stage chooses from: every `loom_*`
+/// target of Cargo.toml (each mutant runs those that can see it,
+/// `mutants_loom`). The mutation matrix among them runs its behaviour switches
 /// only ([`MUTANT_SET`]): the code behind a switch runs only with it on, so
 /// only those models see a source mutant that disarms one; weakening every
 /// ordering once per source mutant would add minutes and judge nothing new.
@@ -347,9 +356,30 @@ fn run_stages(r: &Request, root: &Path) -> Result<ExitCode, String> {
     let mut loom = None;
     if r.loom && !missed.is_empty() {
         let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
-        let cmd = loom_stage(root, r, &missed, &loom_targets(&manifest));
-        commands.push(format!("loom tier: {cmd:?}"));
-        loom = Some(run_stage("loom", cmd, root)?);
+        let all = loom_targets(&manifest);
+        // One run per group of mutants that the same targets can see
+        // (`mutants_loom`), each in `OUT/loom/<i>`; their outcomes are
+        // joined into one run, with absolute log and diff paths.
+        let mut joined = Run {
+            baseline_ok: None,
+            mutants: Vec::new(),
+        };
+        for (i, (targets, names)) in crate::mutants_loom::groups(&missed, &all)
+            .iter()
+            .enumerate()
+        {
+            let out = format!("loom/{}", i + 1);
+            let cmd = loom_stage(root, r, names, targets, &out);
+            commands.push(format!("loom tier: {cmd:?}"));
+            let run = run_stage(&out, cmd, root)?;
+            let base = root.join(OUT).join(&out).join("mutants.out");
+            joined.mutants.extend(run.mutants.into_iter().map(|mut o| {
+                o.log = base.join(&o.log).to_string_lossy().into_owned();
+                o.diff = base.join(&o.diff).to_string_lossy().into_owned();
+                o
+            }));
+        }
+        loom = Some(joined);
     }
     let later: Vec<report::Later<'_>> = features
         .as_ref()
@@ -565,7 +595,7 @@ mod tests {
         let stages = [
             std_stage(root, &r),
             features_stage(root, &r, &names),
-            loom_stage(root, &r, &names, &[]),
+            loom_stage(root, &r, &names, &[], "loom/1"),
         ];
         let mut dirs: Vec<PathBuf> = stages
             .iter()
