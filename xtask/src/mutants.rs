@@ -3,9 +3,10 @@
 //! first on every mutant; the mutants they miss are tested again by
 //! `tests/contention.rs` with `--features contention-stats` (the only test
 //! that sees the feature-gated counting), then what that misses under the
-//! loom tier (`models/tier loom`'s cfg and bounds, every
-//! `loom_*` model target; of the mutation matrix `loom_mutants`, only its
-//! behaviour switches, which a source mutant may disarm). The
+//! loom tier (`models/tier loom`'s cfg and bounds, with the `loom_*` model
+//! targets that run the mutated code, `mutants_loom`; of the mutation
+//! matrix `loom_mutants`, its behaviour switches, which a source mutant may
+//! disarm, and the ordering rows of those targets). The
 //! result, one verdict per mutant, goes to `target/verify/mutants.md` and
 //! `mutants.json`, and as one line into `target/verify/report.md` if a
 //! `verify` run wrote one. Not part of `verify`: it takes hours unsharded.
@@ -26,7 +27,8 @@ usage: cargo xtask mutants [--shard K/N] [--timeout SECS] [--loom-timeout SECS]
   tests (`cargo test --tests`: no doctests, no examples), then the mutants
   they missed again with --features contention-stats (tests/contention.rs),
   then what that missed under the loom tier (models/tier loom's settings, the
-  loom_* model targets, loom_mutants with its behaviour switches only).
+  loom_* model targets that run the mutated code, loom_mutants with its
+  behaviour switches and those targets' ordering rows).
   Writes target/verify/mutants.md
   and mutants.json and a line in target/verify/report.md if it exists.
   Exits 1 if a mutant is missed that DESIGN.md does not list as equivalent.
@@ -227,7 +229,7 @@ fn loom_stage(
         }
     }
     c.env("CARGO_TARGET_DIR", root.join(LOOM_TARGET));
-    c.env(MUTANT_SET.0, MUTANT_SET.1);
+    c.env(MUTANT_SET, crate::mutants_loom::matrix_set(targets));
     c.env_remove("CARGO_ENCODED_RUSTFLAGS");
     c
 }
@@ -268,10 +270,12 @@ pub fn exact_names_re(names: &[String]) -> String {
 
 /// The loom model targets the loom stage chooses from: every `loom_*`
 /// target of Cargo.toml (each mutant runs those that can see it,
-/// `mutants_loom`). The mutation matrix among them runs its behaviour switches
-/// only ([`MUTANT_SET`]): the code behind a switch runs only with it on, so
-/// only those models see a source mutant that disarms one; weakening every
-/// ordering once per source mutant would add minutes and judge nothing new.
+/// `mutants_loom`). The mutation matrix among them runs its behaviour
+/// switches (the code behind a switch runs only with it on, so only those
+/// models see a source mutant that disarms one) and the ordering rows of
+/// the chosen targets (a weakened ordering is seen only through the model
+/// builds' access checks, so those rows see a mutant that blinds one);
+/// [`MUTANT_SET`], `mutants_loom::matrix_set`.
 pub fn loom_targets(manifest: &str) -> Vec<String> {
     crate::parse::test_targets(manifest)
         .into_iter()
@@ -279,9 +283,9 @@ pub fn loom_targets(manifest: &str) -> Vec<String> {
         .collect()
 }
 
-/// `models/loom_mutants.rs`' switch (name, value) that limits its run to
-/// the behaviour mutants.
-pub const MUTANT_SET: (&str, &str) = ("VERIFIED_POOLS_MUTANT_SET", "behaviour");
+/// `models/loom_mutants.rs`' switch that limits its run to some of its
+/// mutants (`behaviour`, and ordering rows by name, comma-separated).
+pub const MUTANT_SET: &str = "VERIFIED_POOLS_MUTANT_SET";
 
 /// Runs a stage; `Err` unless cargo-mutants finished (exit 0: all caught;
 /// 2: some missed; 3: some timed out).
@@ -643,9 +647,8 @@ mod tests {
         ))
         .unwrap();
         assert!(
-            matrix.contains(&format!("\"{}\"", MUTANT_SET.0))
-                && matrix.contains(&format!("Ok(\"{}\")", MUTANT_SET.1)),
-            "models/loom_mutants.rs no longer knows {MUTANT_SET:?}"
+            matrix.contains(&format!("\"{MUTANT_SET}\"")) && matrix.contains("\"behaviour\""),
+            "models/loom_mutants.rs no longer knows {MUTANT_SET}"
         );
         let env =
             parse_env("RUSTFLAGS=--cfg loom --cfg crossbeam_loom\nCARGO_TARGET_DIR=target/loom\n");

@@ -54,9 +54,34 @@ const AREAS: &[Area] = &[
     },
 ];
 
-/// The target every mutant runs: the mutation matrix, limited to its
-/// behaviour switches by the stage.
+/// The target every mutant runs: the mutation matrix, limited by
+/// [`matrix_set`].
 const MATRIX: &str = "loom_mutants";
+
+/// The mutation matrix's rows (`algo` of its ordering mutants) that test
+/// each model target's code: a weakened ordering is found only through the
+/// access checks of the model builds (`sync::UnsafeCell`, the ring's
+/// per-vector cells), so these rows are what catches a source mutant that
+/// blinds such a check.
+const ORDERING_ROWS: &[(&str, &[&str])] = &[
+    ("loom_ring", &["ring"]),
+    ("loom_stacks", &["tagged", "epoch", "pointer_node"]),
+    ("loom_pool", &[]),
+    ("loom_tls", &["tls"]),
+];
+
+/// `VERIFIED_POOLS_MUTANT_SET` for a group run with `targets`: the
+/// behaviour switches (any area may sit behind one) and the ordering
+/// mutants of the rows those targets test.
+pub fn matrix_set(targets: &[String]) -> String {
+    let mut set = vec!["behaviour"];
+    for (target, rows) in ORDERING_ROWS {
+        if targets.iter().any(|t| t == target) {
+            set.extend(rows.iter());
+        }
+    }
+    set.join(",")
+}
 
 /// Whether area `user`'s code reaches area `used`'s (itself included).
 fn reaches(user: &str, used: &str, seen: &mut Vec<&'static str>) -> bool {
@@ -157,6 +182,23 @@ mod tests {
     }
 
     #[test]
+    fn each_group_runs_the_ordering_rows_of_its_targets() {
+        let a = all();
+        assert_eq!(
+            matrix_set(&targets_for("src/ring/wake.rs", &a)),
+            "behaviour,ring"
+        );
+        assert_eq!(
+            matrix_set(&targets_for("src/tls/cache.rs", &a)),
+            "behaviour,tls"
+        );
+        assert_eq!(
+            matrix_set(&a),
+            "behaviour,ring,tagged,epoch,pointer_node,tls"
+        );
+    }
+
+    #[test]
     fn mutants_are_grouped_by_their_targets() {
         let names = [
             "src/ring/wake.rs:62:9: replace Wake::announce -> bool with true",
@@ -215,5 +257,26 @@ mod tests {
             }
         }
         assert!(targets.iter().any(|t| t == MATRIX));
+        // Every ordering row of the matrix is some target's, and no other.
+        let matrix = std::fs::read_to_string(format!("{root}/models/loom_mutants.rs")).unwrap();
+        // `mutant("site", "algo", model)`, on one line or several; the
+        // behaviour rows name their site by a constant.
+        let mut rows: Vec<&str> = matrix
+            .split("mutant(")
+            .skip(1)
+            .filter(|args| args.trim_start().starts_with('"'))
+            .filter_map(|args| args.split('"').nth(3))
+            .collect();
+        rows.sort_unstable();
+        rows.dedup();
+        let mut ours: Vec<&str> = ORDERING_ROWS
+            .iter()
+            .flat_map(|(_, r)| r.iter().copied())
+            .collect();
+        ours.sort_unstable();
+        assert_eq!(rows, ours, "models/loom_mutants.rs' ordering rows");
+        for (t, _) in ORDERING_ROWS {
+            assert!(targets.iter().any(|x| x == t), "{t} is not in Cargo.toml");
+        }
     }
 }
