@@ -101,20 +101,17 @@ impl Wake {
     }
 }
 
-#[cfg(not(any(loom, shuttle)))]
+/// The wake fence. One body for every build, so the models check the code
+/// the std build runs: they never take the asymmetric branch
+/// (`heavy::available` is `false` there), and have no compiler fence.
 #[inline(always)]
 fn light_fence(order: Ordering, asymmetric: bool) {
     if asymmetric {
+        #[cfg(not(any(loom, shuttle)))]
         crate::sync::compiler_fence(order);
     } else {
         fence(order);
     }
-}
-
-#[cfg(any(loom, shuttle))]
-#[inline(always)]
-fn light_fence(order: Ordering, _asymmetric: bool) {
-    fence(order);
 }
 
 /// The heavy side of the asymmetric pair: Linux `membarrier`.
