@@ -64,12 +64,13 @@ impl Wake {
         if order == Relaxed {
             return true;
         }
+        // Only the std build can be asymmetric (`heavy::available`).
+        #[cfg(not(any(loom, shuttle)))]
         if self.asymmetric {
-            heavy::barrier()
-        } else {
-            fence(order);
-            true
+            return heavy::barrier();
         }
+        fence(order);
+        true
     }
 
     /// Producer side, when it stops waiting. Relaxed: a releaser that still
@@ -156,9 +157,6 @@ mod heavy {
 mod heavy {
     pub(super) fn available() -> bool {
         false
-    }
-    pub(super) fn barrier() -> bool {
-        true
     }
 }
 
