@@ -5,10 +5,12 @@
 //! `loom_stacks` alone takes most of a loom run (66 of 85 s here), while
 //! `loom_ring` takes a tenth of a second. A mutant of the ring's code cannot
 //! change what the stack models do: their binaries run none of it. So each
-//! area of `src/` names the area it uses, and a mutant in area A is tested
+//! area of `src/` names the areas it uses, and a mutant in area A is tested
 //! with the model target of every area that is A or uses A, plus the
-//! mutation matrix's behaviour switches (any area may sit behind one). A
-//! mutant anywhere else (`src/sync`, `lib.rs`, `compat`) gets every target.
+//! mutation matrix: its behaviour switches (any area may sit behind one)
+//! and the ordering rows of those targets ([`matrix_set`]). A mutant
+//! anywhere else (`src/sync`, `lib.rs`, `compat`) gets every target and
+//! every row.
 //!
 //! Getting this wrong in the narrow direction turns a kill into a miss,
 //! which the command reports and fails on; it cannot hide a miss. A test
