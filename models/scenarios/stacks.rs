@@ -367,7 +367,12 @@ pub fn reclaim_while_live<I: Item>() {
                 // Frees while this pop was in flight, less those of a pin's
                 // own collection (this pop's, under shuttle): what is left
                 // is the collector thread's eager collection.
-                let eager = (freed() - all) - (in_pin() - pinning);
+                // Checked: the models build without overflow checks, and a
+                // pin that counted more own frees than there were must fail,
+                // not wrap into a large `eager`.
+                let eager = (freed() - all)
+                    .checked_sub(in_pin() - pinning)
+                    .expect("a pin counted more frees of its own than all frees during the pop");
                 fact(POP_RACED_RECLAMATION, eager > 0);
                 if let Some(item) = item {
                     push_back(&*stack, item);
