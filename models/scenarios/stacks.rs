@@ -15,7 +15,7 @@ use verified_pools::EpochStack;
 #[cfg(loom)]
 use verified_pools::sync::Track;
 #[cfg(any(loom, shuttle))]
-use verified_pools::sync::epoch::collect_eagerly_here;
+use verified_pools::sync::epoch::{collect_eagerly_here, collects_eagerly_here};
 #[cfg(any(loom, shuttle))]
 use verified_pools::sync::model::ghost;
 use verified_pools::{FreeList, IndexStack, PointerNodeStack};
@@ -348,6 +348,10 @@ pub fn reclaim_while_live<I: Item>() {
             // From here this thread's pins collect: the next pop's frees the
             // node the first one retired.
             collect_eagerly_here(true);
+            assert!(
+                collects_eagerly_here(),
+                "the collector's pins do not collect"
+            );
             let before = freed();
             for _ in 0..ROUNDS {
                 run_program(&*stack, &[Pop, PushNewest]);
@@ -361,6 +365,8 @@ pub fn reclaim_while_live<I: Item>() {
         let stack = stack.clone();
         thread::spawn(move || {
             for _ in 0..ROUNDS {
+                // Else its own eager frees would count as the collector's.
+                assert!(!collects_eagerly_here(), "the popper's pins collect");
                 let in_pin = || ghost::read(&ghost::FREED_IN_PIN);
                 let (all, pinning) = (freed(), in_pin());
                 let item = stack.pop();

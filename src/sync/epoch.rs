@@ -93,3 +93,13 @@ mod eager {
         chosen.is_some_and(|id| id == thread::current().id())
     }
 }
+
+/// Model builds: whether the calling model thread's pins collect first
+/// (`collect_eagerly_here`). The reclamation model asserts it on each of its
+/// threads: its fact that another thread's collection raced a pop counts
+/// every free during the pop but the pin's own, so a popper that collected
+/// eagerly itself would make that fact true on its own.
+#[cfg(any(loom, shuttle))]
+pub fn collects_eagerly_here() -> bool {
+    eager::here()
+}
