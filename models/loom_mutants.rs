@@ -59,12 +59,7 @@ struct Mutant {
 
 /// A row that any of [`SYMPTOMS`] catches.
 const fn mutant(site: &'static str, algo: &'static str, model: fn()) -> Mutant {
-    Mutant {
-        site,
-        algo,
-        model,
-        symptoms: SYMPTOMS,
-    }
+    mutant_shown_by(site, algo, model, SYMPTOMS)
 }
 
 /// A row whose model exists to show one check: only that check's failure
