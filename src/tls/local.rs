@@ -4,8 +4,11 @@
 //! std, loom or shuttle, so each *model* thread has its own table) maps a
 //! pool's key — the address of its shared state, kept unique by the strong
 //! `Arc` the entry holds — to the slot this thread claimed in that pool. The
-//! last pool used is remembered in two `Cell`s, so the hot path is one TLS
-//! access, one compare and a pointer load: no RMW, no lock, no allocation.
+//! last pool used is remembered in two `Cell`s of a second thread-local,
+//! `LAST`, which has no destructor: under std its access is a plain load at
+//! a fixed offset from the thread pointer, with no check of a destructor's
+//! state. So the hot path is one compare and a pointer load: no RMW, no
+//! lock, no allocation.
 //!
 //! When the thread exits, the table's `Drop` gives every slot back (flushing
 //! its buffers into the pool's depot, or dropping them if the pool is
@@ -13,8 +16,9 @@
 //! meanwhile are swept whenever the thread registers with another pool.
 //!
 //! # Invariants
-//! 1. `last_key` is null or the key of an entry in `entries`, and
-//!    `last_slot` is that entry's slot.
+//! 1. `LAST.key` is null or the key of an entry in this thread's `entries`,
+//!    and `LAST.slot` is that entry's slot. (The table clears `LAST` before
+//!    it drops or sweeps an entry, and when it is destroyed.)
 //! 2. An entry's slot stays valid while the entry lives: the entry's `Arc`
 //!    keeps the pool's shared state, which owns the slot, alive.
 
@@ -53,24 +57,43 @@ impl Entry {
     }
 }
 
+/// The last pool this thread used and its slot there (invariant 1).
+struct Last {
+    key: Cell<*const ()>,
+    slot: Cell<SlotPtr>,
+}
+
+impl Last {
+    const fn new() -> Self {
+        Self {
+            key: Cell::new(ptr::null()),
+            slot: Cell::new(ptr::null()),
+        }
+    }
+}
+
+/// Sets this thread's `LAST` (no-op if a model back end has destroyed it:
+/// then every lookup takes the table's path).
+fn set_last(key: *const (), slot: SlotPtr) {
+    let _ = LAST.try_with(|last| {
+        last.key.set(key);
+        last.slot.set(slot);
+    });
+}
+
+fn forget_last() {
+    set_last(ptr::null(), ptr::null());
+}
+
 struct ThreadCaches {
-    last_key: Cell<*const ()>,
-    last_slot: Cell<SlotPtr>,
     entries: RefCell<Vec<Entry>>,
 }
 
 impl ThreadCaches {
     const fn new() -> Self {
         Self {
-            last_key: Cell::new(ptr::null()),
-            last_slot: Cell::new(ptr::null()),
             entries: RefCell::new(Vec::new()),
         }
-    }
-
-    fn forget_last(&self) {
-        self.last_key.set(ptr::null());
-        self.last_slot.set(ptr::null());
     }
 
     #[cold]
@@ -91,15 +114,14 @@ impl ThreadCaches {
                 // The cached key may name an entry the sweep releases: forget
                 // it first, so nothing (not even an unwinding `register`)
                 // leaves it naming a released slot.
-                self.forget_last();
+                forget_last();
                 self.sweep();
                 let (slot, pool) = register();
                 self.entries.borrow_mut().push(Entry { key, slot, pool });
                 slot
             }
         };
-        self.last_key.set(key);
-        self.last_slot.set(slot);
+        set_last(key, slot);
         slot
     }
 
@@ -119,14 +141,13 @@ impl ThreadCaches {
     fn remove(&self, key: *const ()) -> Option<Entry> {
         let mut entries = self.entries.borrow_mut();
         let i = entries.iter().position(|e| e.key == key)?;
-        self.forget_last();
+        forget_last();
         Some(entries.swap_remove(i))
     }
 }
 
 impl Drop for ThreadCaches {
     fn drop(&mut self) {
-        self.forget_last();
         let entries = self.entries.take();
         if std::thread::panicking() {
             // Only reached while unwinding: a model checker abandoning a
@@ -136,25 +157,32 @@ impl Drop for ThreadCaches {
             // (and the cached buffers) instead. Under std, thread-local
             // destructors run after the thread's panic has been caught, so
             // a thread exiting normally or by a panic still gives its cache
-            // back.
+            // back. (`LAST` is left alone too: the leaked entries keep its
+            // slot alive, and touching a model's thread-local here could
+            // panic in the same way.)
             core::mem::forget(entries);
             return;
         }
+        forget_last();
         for entry in entries {
             entry.release();
         }
     }
 }
 
-// A `const` initialiser where the back end allows it (std): the access then
-// checks only whether the destructor is registered, not a lazy state.
+// A `const` initialiser where the back end allows it (std). `LAST` has no
+// destructor, so std reaches it with no lazy or destructor state to check;
+// `CACHES` has one (it gives the slots back), so its accesses check whether
+// it is registered, which only the cold path pays.
 #[cfg(not(any(loom, shuttle)))]
 crate::sync::thread_local! {
+    static LAST: Last = const { Last::new() };
     static CACHES: ThreadCaches = const { ThreadCaches::new() };
 }
 
 #[cfg(any(loom, shuttle))]
 crate::sync::thread_local! {
+    static LAST: Last = Last::new();
     static CACHES: ThreadCaches = ThreadCaches::new();
 }
 
@@ -166,15 +194,21 @@ pub(crate) fn slot_of(
     key: *const (),
     register: impl FnOnce() -> (SlotPtr, Box<dyn Registration>),
 ) -> Option<SlotPtr> {
-    CACHES
-        .try_with(|t| {
-            if t.last_key.get() == key {
-                t.last_slot.get()
-            } else {
-                t.find_or_register(key, register)
-            }
-        })
-        .ok()
+    let hit = LAST.try_with(|last| (last.key.get() == key).then(|| last.slot.get()));
+    match hit {
+        Ok(Some(slot)) => Some(slot),
+        _ => find_or_register(key, register),
+    }
+}
+
+/// `slot_of` when `key` is not the last pool used: the table's lookup.
+#[cold]
+#[inline(never)]
+fn find_or_register(
+    key: *const (),
+    register: impl FnOnce() -> (SlotPtr, Box<dyn Registration>),
+) -> Option<SlotPtr> {
+    CACHES.try_with(|t| t.find_or_register(key, register)).ok()
 }
 
 /// Gives this thread's slot in pool `key` back now, if it has one.

@@ -191,26 +191,32 @@ impl<S: Kinds> Core<S> {
 
     /// Runs `f` on this thread's slot (registering on first use). When the
     /// thread's table is gone (thread-local destructors running), borrows a
-    /// slot for the one call and gives it straight back.
-    ///
-    /// Both cases hand `f` a slot pointer, so `f` is inlined once and its
-    /// result stays in registers (no return slot in memory).
+    /// slot for the one call and gives it straight back, out of line: the
+    /// hot path is the table lookup and `f`, with no flag to test after it.
     #[inline(always)]
     fn with_slot<R>(&self, f: impl FnOnce(&S, &S::Caches) -> R) -> R {
-        let inner = &*self.inner;
-        let (slot, borrowed) = match local::slot_of(self.key(), || self.register()) {
-            Some(slot) => (slot.cast::<Slot<S::Caches>>(), false),
-            None => (self.borrow_slot(), true),
-        };
-        // SAFETY: the slot is this thread's (its table entry, which lives
-        // while the entry's `Arc` does — at least as long as `&self` — and
-        // was registered by `register` as a `Slot<S::Caches>` of this pool),
-        // or claimed just now for this one call.
-        let r = f(&inner.kinds, unsafe { &(*slot).caches });
-        if borrowed {
-            // SAFETY: as above.
-            inner.release_slot(unsafe { &*slot });
+        match local::slot_of(self.key(), || self.register()) {
+            Some(slot) => {
+                let slot = slot.cast::<Slot<S::Caches>>();
+                // SAFETY: the slot is this thread's: its table entry, which
+                // lives while the entry's `Arc` does (at least as long as
+                // `&self`), registered by `register` as a `Slot<S::Caches>`
+                // of this pool.
+                f(&self.inner.kinds, unsafe { &(*slot).caches })
+            }
+            None => self.with_borrowed_slot(f),
         }
+    }
+
+    /// `with_slot` for a thread whose table is gone: claims a slot for the
+    /// one call, runs `f` on it and gives it back.
+    #[cold]
+    #[inline(never)]
+    fn with_borrowed_slot<R>(&self, f: impl FnOnce(&S, &S::Caches) -> R) -> R {
+        let inner = &*self.inner;
+        let slot = inner.registry.claim();
+        let r = f(&inner.kinds, &slot.caches);
+        inner.release_slot(slot);
         r
     }
 
@@ -220,13 +226,6 @@ impl<S: Kinds> Core<S> {
     fn register(&self) -> (SlotPtr, Box<dyn Registration>) {
         let slot: *const Slot<S::Caches> = self.inner.registry.claim();
         (slot.cast(), Box::new(Arc::clone(&self.inner)))
-    }
-
-    /// Claims a slot for one call (the thread's table is gone).
-    #[cold]
-    #[inline(never)]
-    fn borrow_slot(&self) -> *const Slot<S::Caches> {
-        self.inner.registry.claim()
     }
 
     #[inline(always)]
