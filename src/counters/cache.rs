@@ -58,7 +58,7 @@ pub(crate) struct CacheReading {
 }
 
 /// The owner's running totals. Only the owner writes them (a load and a
-/// store, no RMW), except `peak`, which `reset_peak` also stores.
+/// store, no RMW), except `peak` and `gate`, which `reset_peak` also stores.
 ///
 /// Only the cache's owner calls the `note_*` methods (the cache's
 /// invariant 2), and a new owner is synchronised with the previous one by
@@ -66,10 +66,15 @@ pub(crate) struct CacheReading {
 /// total and no update is lost.
 #[derive(Default)]
 pub(crate) struct CacheTotals {
+    // The three the hot path touches first, next to the owner's `Local`.
+    /// A get leaves the hot path iff the cache's length is at most this
+    /// (the cache's invariant 7): `max(low, in_use + len − peak)` as the
+    /// owner last set it, or `usize::MAX` after a reset of the peak.
+    gate: AtomicUsize,
     gets: AtomicUsize,
-    misses: AtomicUsize,
     /// Returns of every outcome plus take-outs.
     returned: AtomicUsize,
+    misses: AtomicUsize,
     too_small: AtomicUsize,
     too_large: AtomicUsize,
     full: AtomicUsize,
@@ -95,17 +100,57 @@ fn add(total: &AtomicUsize, n: usize) -> usize {
 
 impl CacheTotals {
     /// A buffer handed out (hit or miss): one owner store of the `gets`
-    /// total and a compare of `gets − returned` (this cache's `in_use`)
-    /// with its peak.
+    /// total. The peak is not compared here: a get that can make a new
+    /// peak leaves the hot path (the gate), and the cold path records it
+    /// (`note_cold_get`).
     #[inline(always)]
     pub(crate) fn note_get(&self) {
-        let gets = add(&self.gets, 1);
-        // Relaxed: statistics only; the owner is the only writer.
-        let in_use = gets.wrapping_sub(self.returned.load(Relaxed)) as isize;
+        add(&self.gets, 1);
+    }
+
+    /// The hot path's gate (see the field).
+    #[inline(always)]
+    pub(crate) fn gate(&self) -> usize {
+        // Relaxed: the owner's own value, or a reset's (exact at
+        // quiescence, like the peak it guards).
+        self.gate.load(Relaxed)
+    }
+
+    /// The owner's `in_use` (gets minus returns and take-outs), signed.
+    fn in_use(&self) -> isize {
+        // Relaxed (both): the owner's own totals.
+        self.gets
+            .load(Relaxed)
+            .wrapping_sub(self.returned.load(Relaxed)) as isize
+    }
+
+    /// A get's cold path, before its pop from a cache of `len ≥ 1` buffers
+    /// whose free-place threshold is `low`: records the peak that pop makes,
+    /// then sets the gate.
+    pub(crate) fn note_cold_get(&self, len: usize, low: usize) {
+        let in_use = self.in_use().wrapping_add(1);
         // Relaxed: statistics only (`reset_peak` may store it too).
         if in_use > self.peak.load(Relaxed) as isize {
             self.note_peak(in_use);
         }
+        self.set_gate(len, low);
+    }
+
+    /// Sets the gate for a cache of `len` buffers whose free-place
+    /// threshold is `low`: `max(low, in_use + len − peak)`.
+    ///
+    /// Why `in_use + len − peak`: a hot get pops one buffer and adds one
+    /// to `in_use`, a hot return pushes one and takes one off, so their sum
+    /// `c` stays as it is until a cold path runs (a refused or taken-out
+    /// buffer lowers it, which only makes the gate too high: a cold trip
+    /// that changes nothing). A get from a cache of `len` buffers makes
+    /// `in_use = c − len + 1`, a new peak iff `len ≤ c − peak`.
+    pub(crate) fn set_gate(&self, len: usize, low: usize) {
+        // Relaxed: the owner's own value (a reset may store it too).
+        let peak = self.peak.load(Relaxed) as isize;
+        let at_peak = self.in_use().wrapping_add(len as isize).wrapping_sub(peak);
+        // Relaxed: read only by the owner's hot path.
+        self.gate.store(low.max(at_peak.max(0) as usize), Relaxed);
     }
 
     /// The owner's `gets` total (the place protocol's claims read it to
@@ -224,11 +269,14 @@ impl CacheTotals {
         }
     }
 
-    /// Restarts this cache's peak at `peak` (`reset_stats`, any thread).
-    /// Racing the owner's own peak store, one of the two wins: exact when
-    /// the reset is made at quiescence, as documented.
+    /// Restarts this cache's peak at `peak` (`reset_stats`, any thread),
+    /// and opens the gate so the owner's next get takes the cold path and
+    /// sets it again for the new peak. Racing the owner's own stores, one
+    /// of each pair wins: exact when the reset is made at quiescence, as
+    /// documented.
     pub(crate) fn reset_peak(&self, peak: usize) {
-        // Relaxed: statistics only.
+        // Relaxed (both): statistics only.
         self.peak.store(peak, Relaxed);
+        self.gate.store(usize::MAX, Relaxed);
     }
 }

@@ -37,9 +37,14 @@
 //!    at the next multiple of `batch`, so such a cache holds at most `batch`
 //!    buffers. (A thread that also gets may hold up to `per_thread`: its
 //!    own gets drain it.)
-//! 7. `low = places.saturating_sub(spare)`: `get` leaves the hot path iff
-//!    `items.len() ≤ low`, i.e. the cache is empty or the pop would leave
-//!    more than `spare` free places (invariant 5).
+//! 7. The gate: `get` leaves the hot path iff `items.len() ≤ gate`, which
+//!    the owner sets to `max(low, in_use + len − peak)` in every cold path
+//!    (a reset of the peak sets it to `usize::MAX`), with `low =
+//!    places.saturating_sub(spare)`. So a get goes cold when the cache is
+//!    empty, when the pop would leave more than `spare` free places
+//!    (invariant 5), or when it could make a new peak of `in_use` (hot gets
+//!    and returns keep `in_use + len` as it is, see
+//!    `CacheTotals::set_gate`), and only the cold path compares the peak.
 //! 8. No hoarding of places by claims: a claim from `room` asks for one
 //!    place, doubling (up to `spare`) only while the owner makes no get
 //!    between its claims, so threads that each return one buffer take one
@@ -92,8 +97,6 @@ use super::{HALF_GIVE_BACK, HOARD_ITEMS, HOARD_PLACES};
 struct Local<T> {
     items: Vec<T>,
     places: usize,
-    /// `places.saturating_sub(spare)` (invariant 7).
-    low: usize,
     /// Places the last claim from `room` asked for (invariant 8).
     claim: usize,
     /// The owner's `gets` total at the last claim.
@@ -112,7 +115,6 @@ impl<K: BufferKind> KindCache<K> {
             local: UnsafeCell::new(Local {
                 items: Vec::with_capacity(per_thread),
                 places: 0,
-                low: 0,
                 claim: 0,
                 gets_at_claim: 0,
             }),
@@ -235,19 +237,26 @@ impl<K: BufferKind> Front<K> {
         }
     }
 
-    /// Sets the cache's places (and `low`, invariant 7) and publishes them.
+    /// Sets the cache's places, publishes them and sets the gate for them
+    /// (invariant 7).
     fn set_places(&self, l: &mut Local<K::Buffer>, public: &CacheTotals, places: usize) {
         l.places = places;
-        l.low = places.saturating_sub(self.spare);
         public.note_places(places);
+        public.set_gate(l.items.len(), self.low(places));
+    }
+
+    /// The largest cache length at which a pop would leave more than
+    /// `spare` of `places` free (invariant 7).
+    fn low(&self, places: usize) -> usize {
+        places.saturating_sub(self.spare)
     }
 
     /// A cleared buffer for the owner of `cache`.
     ///
-    /// The hot path is one compare (`items.len() ≤ low`: empty, or the pop
-    /// would leave more than `spare` free places), a pop from the owner's
-    /// `items`, a clear, one owner store of the `gets` total and a compare
-    /// of `gets − returned` (this cache's `in_use`) with the cache's peak.
+    /// The hot path is one compare (`items.len() ≤ gate`: empty, the pop
+    /// would leave more than `spare` free places, or it could make a new
+    /// peak; invariant 7), a pop from the owner's `items`, a clear and one
+    /// owner store of the `gets` total.
     /// The cold path (`get_cold`) leaves a buffer in `items` rather than
     /// returning one, so the buffer is never written through a return slot
     /// on the hot path (which would cost a store-forwarding stall per get).
@@ -264,7 +273,7 @@ impl<K: BufferKind> Front<K> {
         // SAFETY: forwarded from the caller.
         unsafe {
             cache.with_local(|l| {
-                if l.items.len() <= l.low {
+                if l.items.len() <= public.gate() {
                     self.get_cold::<true, L>(l, public, loose);
                 }
                 hand_out::<K>(l, public)
@@ -287,7 +296,7 @@ impl<K: BufferKind> Front<K> {
         // SAFETY: forwarded from the caller.
         unsafe {
             cache.with_local(|l| {
-                if l.items.len() <= l.low && !self.get_cold::<false, L>(l, public, loose) {
+                if l.items.len() <= public.gate() && !self.get_cold::<false, L>(l, public, loose) {
                     public.note_try_empty();
                     return None;
                 }
@@ -296,11 +305,11 @@ impl<K: BufferKind> Front<K> {
         }
     }
 
-    /// Readies the cache for `get`'s pop: refills it if empty, and gives
-    /// its free places back to `room` if the pop would leave more than
-    /// `spare` (invariant 5). Returns whether a buffer is there to pop:
-    /// always with `ALLOCATE` (a miss makes one), else only if a refill
-    /// found one.
+    /// Readies the cache for `get`'s pop: refills it if empty, gives its
+    /// free places back to `room` if the pop would leave more than `spare`
+    /// (invariant 5), records the peak the pop makes and sets the gate
+    /// (invariant 7). Returns whether a buffer is there to pop: always with
+    /// `ALLOCATE` (a miss makes one), else only if a refill found one.
     #[cold]
     #[inline(never)]
     fn get_cold<const ALLOCATE: bool, L: FreeList<K::Buffer>>(
@@ -330,6 +339,7 @@ impl<K: BufferKind> Front<K> {
             self.give_room(give);
             self.set_places(l, public, l.places - give);
         }
+        public.note_cold_get(l.items.len(), self.low(l.places));
         true
     }
 
@@ -526,7 +536,6 @@ impl<K: BufferKind> Front<K> {
                     // freed here (`places` with them: invariant 4).
                     l.items = Vec::new();
                     l.places = 0;
-                    l.low = 0;
                     return;
                 }
                 let n = l.items.len();
@@ -560,7 +569,6 @@ impl<K: BufferKind> Front<K> {
                 // `places` with the buffers: invariant 4.
                 l.items = Vec::new();
                 l.places = 0;
-                l.low = 0;
             })
         }
     }
