@@ -233,10 +233,13 @@ impl<S: Kinds> Core<S> {
     where
         S: Serves<K>,
     {
-        self.with_slot(|kinds, caches| {
-            // SAFETY: `with_slot` hands us a slot this thread owns.
-            unsafe { kinds.front().get(S::cache(caches), kinds.loose()) }
-        })
+        self.with_slot(
+            #[inline(always)]
+            |kinds, caches| {
+                // SAFETY: `with_slot` hands us a slot this thread owns.
+                unsafe { kinds.front().get(S::cache(caches), kinds.loose()) }
+            },
+        )
     }
 
     #[inline(always)]
@@ -244,10 +247,13 @@ impl<S: Kinds> Core<S> {
     where
         S: Serves<K>,
     {
-        self.with_slot(|kinds, caches| {
-            // SAFETY: `with_slot` hands us a slot this thread owns.
-            unsafe { kinds.front().try_get(S::cache(caches), kinds.loose()) }
-        })
+        self.with_slot(
+            #[inline(always)]
+            |kinds, caches| {
+                // SAFETY: `with_slot` hands us a slot this thread owns.
+                unsafe { kinds.front().try_get(S::cache(caches), kinds.loose()) }
+            },
+        )
     }
 
     #[inline(always)]
@@ -255,24 +261,30 @@ impl<S: Kinds> Core<S> {
     where
         S: Serves<K>,
     {
-        self.with_slot(|kinds, caches| {
-            // SAFETY: `with_slot` hands us a slot this thread owns.
-            unsafe {
-                kinds
-                    .front()
-                    .give_back(S::cache(caches), kinds.loose(), buffer)
-            }
-        })
+        self.with_slot(
+            #[inline(always)]
+            |kinds, caches| {
+                // SAFETY: `with_slot` hands us a slot this thread owns.
+                unsafe {
+                    kinds
+                        .front()
+                        .give_back(S::cache(caches), kinds.loose(), buffer)
+                }
+            },
+        )
     }
 
     pub(super) fn note_taken_out<K: BufferKind>(&self)
     where
         S: Serves<K>,
     {
-        self.with_slot(|kinds, caches| {
-            // SAFETY: `with_slot` hands us a slot this thread owns.
-            unsafe { kinds.front().note_taken_out(S::cache(caches)) }
-        })
+        self.with_slot(
+            #[inline(always)]
+            |kinds, caches| {
+                // SAFETY: `with_slot` hands us a slot this thread owns.
+                unsafe { kinds.front().note_taken_out(S::cache(caches)) }
+            },
+        )
     }
 
     pub(super) fn flush_local(&self) {
