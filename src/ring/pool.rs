@@ -237,9 +237,14 @@ impl<R: RingRef> RingProducer<R> {
     #[inline(always)]
     fn with_state<T>(&mut self, f: impl FnOnce(&RingPool, &mut ProducerState) -> T) -> T {
         let pool = self.ring.pool();
-        // SAFETY: `&mut self` on the unique producer handle (the
-        // `producer_taken` flag) makes this the only access to the state.
-        pool.state.with_mut(|s| f(pool, unsafe { &mut *s }))
+        // Both closures always inlined: `alloc`'s body must end up in its
+        // caller (see `alloc`), and a closure is otherwise LLVM's choice.
+        pool.state.with_mut(
+            #[inline(always)]
+            // SAFETY: `&mut self` on the unique producer handle (the
+            // `producer_taken` flag) makes this the only access to the state.
+            |s| f(pool, unsafe { &mut *s }),
+        )
     }
 
     /// Hands out `n` contiguous vectors, or a typed error; never blocks.
@@ -255,16 +260,19 @@ impl<R: RingRef> RingProducer<R> {
     // The errors are built out of line, so the inlined body is small.
     #[inline(always)]
     pub fn alloc(&mut self, n: usize) -> Result<Slice<R>, RingError> {
-        let first = self.with_state(|pool, st| {
-            if n.wrapping_sub(1) >= pool.max_vectors {
-                return Err(bad_length(pool, n));
-            }
-            reclaim(pool, st);
-            match alloc_in(pool, st, n) {
-                Some(first) => Ok(first),
-                None => Err(full(pool, st, n)),
-            }
-        })?;
+        let first = self.with_state(
+            #[inline(always)]
+            |pool, st| {
+                if n.wrapping_sub(1) >= pool.max_vectors {
+                    return Err(bad_length(pool, n));
+                }
+                reclaim(pool, st);
+                match alloc_in(pool, st, n) {
+                    Some(first) => Ok(first),
+                    None => Err(full(pool, st, n)),
+                }
+            },
+        )?;
         // Cloned only now: an `Arc` ring pays its count increment only for
         // a slice actually handed out.
         let ring = self.ring.clone();
