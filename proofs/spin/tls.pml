@@ -215,7 +215,11 @@ inline pop_batch() {
   fi
 }
 
-/* Front::get -> the buffer in b, now held by me. */
+/* Front::get -> the buffer in b, now held by me. The code's hot-path
+ * test is `n <= gate`, gate = max(low, in_use + n - peak): it also goes
+ * cold for a get that could set a new peak of the statistics, and such a
+ * trip (n above low, so neither a refill nor a give-back) moves no place
+ * and no buffer, so only the `n <= low` trips are modelled. */
 inline get() {
   if
   :: n[me] <= (places[me] > S -> places[me] - S : 0) ->
