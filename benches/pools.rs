@@ -10,6 +10,7 @@
 mod common;
 
 use std::alloc::{GlobalAlloc, Layout};
+use std::cell::UnsafeCell;
 use std::hint::black_box;
 use std::sync::Mutex;
 
@@ -210,6 +211,53 @@ impl Pair for Locked {
     }
 }
 
+/// The control for any thread-local cache: a thread-local `Vec<Vec<u8>>`,
+/// popped and pushed with no statistics, no size window and no bound but
+/// `COUNT` (a pool reduced to its storage). The rows of one size run on the
+/// thread that built them (1 thread) or on fresh threads, whose first pair
+/// allocates (2 threads).
+struct TlsVecControl(usize);
+
+std::thread_local! {
+    static CONTROL_STACK: UnsafeCell<Vec<Vec<u8>>> = const { UnsafeCell::new(Vec::new()) };
+}
+
+impl TlsVecControl {
+    fn new(size: usize) -> Self {
+        CONTROL_STACK.with(|stack| {
+            // SAFETY: this thread's own vector; no other borrow of it is
+            // alive (each access here and in `pair` ends before the next).
+            let stack = unsafe { &mut *stack.get() };
+            stack.clear();
+            stack.extend((0..COUNT).map(|_| Vec::with_capacity(size)));
+        });
+        Self(size)
+    }
+}
+
+impl Pair for TlsVecControl {
+    #[inline]
+    fn pair(&self) {
+        // SAFETY: as in `new`.
+        let popped = CONTROL_STACK.with(|stack| unsafe { (*stack.get()).pop() });
+        let mut buf = match popped {
+            Some(mut b) => {
+                b.clear();
+                b
+            }
+            None => Vec::with_capacity(self.0),
+        };
+        black_box(&mut buf);
+        CONTROL_STACK.with(|stack| {
+            // SAFETY: as in `new`.
+            let stack = unsafe { &mut *stack.get() };
+            if stack.len() < COUNT {
+                stack.push(buf);
+            }
+        });
+    }
+}
+
 /// The global (glibc) allocator: `Vec::with_capacity` + drop.
 struct System(usize);
 
@@ -286,6 +334,7 @@ fn pools(c: &mut Criterion) {
         };
         row(&mut g, "sharded_slab", threads, slab);
         row(&mut g, "mutex_vec", threads, Locked::new(size));
+        row(&mut g, "control_tls_vec", threads, TlsVecControl::new(size));
         row(&mut g, "system_malloc", threads, System(size));
         row(&mut g, "jemalloc", threads, Jemallocd(size));
         g.finish();

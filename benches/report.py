@@ -249,6 +249,15 @@ def section(d):
             "met" if rf1 is not None and rf1 <= 0.5 else "missed",
         )
     )
+    floor4 = g("pools/4KiB/1t/control_tls_vec")
+    t.append(
+        (
+            "(reported) the front vs its floor, a thread-local `Vec` pop + push; that floor vs `LinearObjectPool`",
+            f"{fmt_ns(front4)} vs {fmt_ns(floor4)} ns → {fmt_ratio(ratio(front4, floor4))}; "
+            f"{fmt_ratio(ratio(floor4, lin4))}",
+            "no target",
+        )
+    )
     t.append(
         (
             "(same front, against the targets above) ≤ 1.0× `LinearObjectPool`; ≤ 0.2× glibc",
@@ -371,6 +380,7 @@ def section(d):
         ("crossbeam_array_queue", "crossbeam-queue `ArrayQueue` as a pool"),
         ("sharded_slab", "sharded-slab `Pool`"),
         ("mutex_vec", "`Mutex<Vec<Vec<u8>>>`"),
+        ("control_tls_vec", "control: a thread-local `Vec<Vec<u8>>` pop + push (no pool)"),
         ("system_malloc", "system allocator (glibc) `Vec::with_capacity` + drop"),
         ("jemalloc", "jemalloc (tikv-jemallocator) alloc + dealloc"),
     ]

@@ -578,12 +578,35 @@ impl<K: BufferKind> Front<K> {
 /// get (the hot path's tail, shared by `get` and `try_get`).
 #[inline(always)]
 fn hand_out<K: BufferKind>(l: &mut Local<K::Buffer>, public: &CacheTotals) -> K::Buffer {
-    let Some(mut buffer) = l.items.pop() else {
+    let Some(mut buffer) = pop_by_words(&mut l.items) else {
         unreachable!("get_cold leaves a buffer in the cache")
     };
     K::reset(&mut buffer);
     public.note_get();
     buffer
+}
+
+/// `items.pop()` with a volatile read of the value.
+///
+/// A return pushes the buffer's words with one 8-byte store each, and the
+/// next get pops them. Popped with `Vec::pop`, the move was free for LLVM
+/// to copy with a 16-byte load where the buffer went on to memory (as in a
+/// caller that keeps it in a struct, or the benches' `black_box`): a load
+/// that spans two stores cannot take its data from them (a failed
+/// store-to-load forward, ~10 ns a pair on this machine, seen when the
+/// get's peak compare moved to the cold path and left nothing between the
+/// pop and the copy). A volatile read is neither merged with nor widened
+/// into other accesses, so each word is loaded as it was stored.
+#[inline(always)]
+fn pop_by_words<T>(items: &mut Vec<T>) -> Option<T> {
+    let len = items.len().checked_sub(1)?;
+    // SAFETY: `len < items.len()`, so the element at `len` is initialised
+    // and aligned; `set_len(len)` gives up the vector's ownership of it, and
+    // the read takes it (exactly once), as `Vec::pop` does.
+    unsafe {
+        items.set_len(len);
+        Some(items.as_ptr().add(len).read_volatile())
+    }
 }
 
 /// Pushes onto a cache's `items` without `Vec::push`'s capacity check.
