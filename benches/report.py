@@ -252,7 +252,7 @@ def section(d):
     floor4 = g("pools/4KiB/1t/control_tls_vec")
     t.append(
         (
-            "(reported) the front vs its floor, a thread-local `Vec` pop + push; that floor vs `LinearObjectPool`",
+            "(reported) the front vs the thread-local `Vec` control row; that control vs `LinearObjectPool`",
             f"{fmt_ns(front4)} vs {fmt_ns(floor4)} ns → {fmt_ratio(ratio(front4, floor4))}; "
             f"{fmt_ratio(ratio(floor4, lin4))}",
             "no target",
