@@ -38,9 +38,10 @@
 //!    buffers. (A thread that also gets may hold up to `per_thread`: its
 //!    own gets drain it.)
 //! 7. The gate: `get` leaves the hot path iff `items.len() ≤ gate`, which
-//!    the owner sets to `max(low, in_use + len − peak)` in every cold path
-//!    (a reset of the peak sets it to `usize::MAX`), with `low =
-//!    places.saturating_sub(spare)`. So a get goes cold when the cache is
+//!    the owner sets to `max(low, in_use + len − peak)` whenever it sets
+//!    its places and at the end of every cold get (a reset of the peak sets
+//!    it to `usize::MAX`; between those it can only be too high, see
+//!    `CacheTotals::set_gate`), with `low = places.saturating_sub(spare)`. So a get goes cold when the cache is
 //!    empty, when the pop would leave more than `spare` free places
 //!    (invariant 5), or when it could make a new peak of `in_use` (hot gets
 //!    and returns keep `in_use + len` as it is, see

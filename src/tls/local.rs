@@ -18,7 +18,9 @@
 //! # Invariants
 //! 1. `LAST.key` is null or the key of an entry in this thread's `entries`,
 //!    and `LAST.slot` is that entry's slot. (The table clears `LAST` before
-//!    it drops or sweeps an entry, and when it is destroyed.)
+//!    it drops or sweeps an entry and when it is destroyed; a table that
+//!    leaks its entries while unwinding leaves `LAST` naming a leaked, so
+//!    still live, slot.)
 //! 2. An entry's slot stays valid while the entry lives: the entry's `Arc`
 //!    keeps the pool's shared state, which owns the slot, alive.
 
