@@ -249,12 +249,12 @@ def section(d):
             "met" if rf1 is not None and rf1 <= 0.5 else "missed",
         )
     )
-    floor4 = g("pools/4KiB/1t/control_tls_vec")
+    control4 = g("pools/4KiB/1t/control_tls_vec")
     t.append(
         (
             "(reported) the front vs the thread-local `Vec` control row; that control vs `LinearObjectPool`",
-            f"{fmt_ns(front4)} vs {fmt_ns(floor4)} ns → {fmt_ratio(ratio(front4, floor4))}; "
-            f"{fmt_ratio(ratio(floor4, lin4))}",
+            f"{fmt_ns(front4)} vs {fmt_ns(control4)} ns → {fmt_ratio(ratio(front4, control4))}; "
+            f"{fmt_ratio(ratio(control4, lin4))}",
             "no target",
         )
     )

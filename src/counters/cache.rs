@@ -128,12 +128,12 @@ impl CacheTotals {
     /// whose free-place threshold is `low`: records the peak that pop makes,
     /// then sets the gate.
     pub(crate) fn note_cold_get(&self, len: usize, low: usize) {
-        let in_use = self.in_use().wrapping_add(1);
+        let in_use = self.in_use();
         // Relaxed: statistics only (`reset_peak` may store it too).
-        if in_use > self.peak.load(Relaxed) as isize {
-            self.note_peak(in_use);
+        if in_use.wrapping_add(1) > self.peak.load(Relaxed) as isize {
+            self.note_peak(in_use.wrapping_add(1));
         }
-        self.set_gate(len, low);
+        self.store_gate(in_use, len, low);
     }
 
     /// Sets the gate for a cache of `len` buffers whose free-place
@@ -146,9 +146,14 @@ impl CacheTotals {
     /// that changes nothing). A get from a cache of `len` buffers makes
     /// `in_use = c − len + 1`, a new peak iff `len ≤ c − peak`.
     pub(crate) fn set_gate(&self, len: usize, low: usize) {
+        self.store_gate(self.in_use(), len, low);
+    }
+
+    /// `set_gate` with the owner's `in_use` already read.
+    fn store_gate(&self, in_use: isize, len: usize, low: usize) {
         // Relaxed: the owner's own value (a reset may store it too).
         let peak = self.peak.load(Relaxed) as isize;
-        let at_peak = self.in_use().wrapping_add(len as isize).wrapping_sub(peak);
+        let at_peak = in_use.wrapping_add(len as isize).wrapping_sub(peak);
         // Relaxed: read only by the owner's hot path.
         self.gate.store(low.max(at_peak.max(0) as usize), Relaxed);
     }

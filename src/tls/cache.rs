@@ -38,14 +38,13 @@
 //!    buffers. (A thread that also gets may hold up to `per_thread`: its
 //!    own gets drain it.)
 //! 7. The gate: `get` leaves the hot path iff `items.len() ≤ gate`, which
-//!    the owner sets to `max(low, in_use + len − peak)` whenever it sets
-//!    its places and at the end of every cold get (a reset of the peak sets
-//!    it to `usize::MAX`; between those it can only be too high, see
-//!    `CacheTotals::set_gate`), with `low = places.saturating_sub(spare)`. So a get goes cold when the cache is
-//!    empty, when the pop would leave more than `spare` free places
-//!    (invariant 5), or when it could make a new peak of `in_use` (hot gets
-//!    and returns keep `in_use + len` as it is, see
-//!    `CacheTotals::set_gate`), and only the cold path compares the peak.
+//!    the owner sets to `max(low, in_use + len − peak)`, with `low =
+//!    places.saturating_sub(spare)`, whenever it sets its places and at the
+//!    end of every cold get (a reset of the peak sets it to `usize::MAX`).
+//!    So a get goes cold when the cache is empty, when the pop would leave
+//!    more than `spare` free places (invariant 5), or when it could make a
+//!    new peak of `in_use`; only the cold path compares the peak. Between
+//!    two settings the gate can only be too high (`CacheTotals::set_gate`).
 //! 8. No hoarding of places by claims: a claim from `room` asks for one
 //!    place, doubling (up to `spare`) only while the owner makes no get
 //!    between its claims, so threads that each return one buffer take one
@@ -579,7 +578,7 @@ impl<K: BufferKind> Front<K> {
 /// get (the hot path's tail, shared by `get` and `try_get`).
 #[inline(always)]
 fn hand_out<K: BufferKind>(l: &mut Local<K::Buffer>, public: &CacheTotals) -> K::Buffer {
-    let Some(mut buffer) = pop_by_words(&mut l.items) else {
+    let Some(mut buffer) = pop_volatile(&mut l.items) else {
         unreachable!("get_cold leaves a buffer in the cache")
     };
     K::reset(&mut buffer);
@@ -599,7 +598,7 @@ fn hand_out<K: BufferKind>(l: &mut Local<K::Buffer>, public: &CacheTotals) -> K:
 /// pop and the copy). A volatile read is neither merged with nor widened
 /// into other accesses, so each word is loaded as it was stored.
 #[inline(always)]
-fn pop_by_words<T>(items: &mut Vec<T>) -> Option<T> {
+fn pop_volatile<T>(items: &mut Vec<T>) -> Option<T> {
     let len = items.len().checked_sub(1)?;
     // SAFETY: `len < items.len()`, so the element at `len` is initialised
     // and aligned; `set_len(len)` gives up the vector's ownership of it, and
