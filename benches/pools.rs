@@ -238,8 +238,21 @@ impl TlsVecControl {
 impl Pair for TlsVecControl {
     #[inline]
     fn pair(&self) {
-        // SAFETY: as in `new`.
-        let popped = CONTROL_STACK.with(|stack| unsafe { (*stack.get()).pop() });
+        let popped = CONTROL_STACK.with(|stack| {
+            // SAFETY: as in `new`.
+            let stack = unsafe { &mut *stack.get() };
+            let len = stack.len().checked_sub(1)?;
+            // The popped buffer is read with a volatile read, as the front's
+            // pop does (`pop_volatile` in `src/tls/cache.rs`): `Vec::pop` lets LLVM copy
+            // it out with a 16-byte load over the 8-byte stores of the last
+            // push, a failed store-to-load forward that doubles this row.
+            // SAFETY: `len` is below the old length, so the element is
+            // initialised, and lowering the length first hands it to us.
+            unsafe {
+                stack.set_len(len);
+                Some(std::ptr::read_volatile(stack.as_ptr().add(len)))
+            }
+        });
         let mut buf = match popped {
             Some(mut b) => {
                 b.clear();

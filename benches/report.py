@@ -229,6 +229,20 @@ def section(d):
             "met" if rg1 is not None and rg1 <= 1.0 else "missed",
         )
     )
+    two_cas = g("free_lists/1t/control_two_cas")
+    exact_floor = min(
+        (v for v in (g("free_lists/1t/control_two_cas_two_rmw"), g("free_lists/1t/control_two_wide_cas")) if v is not None),
+        default=None,
+    )
+    t.append(
+        (
+            "(reported) a pair that keeps one exact shared count (the cheaper of the two controls) vs two locked CAS; "
+            "the guard pair vs that floor",
+            f"{fmt_ns(exact_floor)} vs {fmt_ns(two_cas)} ns → {fmt_ratio(ratio(exact_floor, two_cas))}; "
+            f"{fmt_ratio(ratio(guard4, exact_floor))}",
+            "no target",
+        )
+    )
     guard4_2t = g("pools/4KiB/2t/tagged_guard")
     lin4_2t = g("pools/4KiB/2t/lockfree_object_pool_linear")
     rg2 = ratio(guard4_2t, lin4_2t)
@@ -339,6 +353,8 @@ def section(d):
     parts.append("### Free lists: one pop + one push\n")
     names = [
         ("control_two_cas", "control: two locked CAS on one `AtomicU64`"),
+        ("control_two_cas_two_rmw", "control: the same + an RMW each way on a second line (a shared exact count)"),
+        ("control_two_wide_cas", "control: two `lock cmpxchg16b` (the count inside a 16-byte head; no load)"),
         ("tagged", "`TaggedStack`"),
         ("epoch", "`EpochStack`"),
         ("pointer_node_locked", "`PointerNodeStack` (`FreeList::pop`, single-popper flag)"),
