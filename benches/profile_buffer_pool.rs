@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo bench --no-run
-//! perf record -g target/release/deps/profile_buffer_pool-<hash> [ITERATIONS] [pool|guard|tls|linear|ring|ring_borrowed|ring_arc|ringal|all]
+//! perf record -g target/release/deps/profile_buffer_pool-<hash> [ITERATIONS] [pool|guard|tls|linear|ring|ring_borrowed|ring_arc|ringal|pools/ROW|all]
 //! perf report
 //! ```
 //!
@@ -17,9 +17,14 @@
 //! allocates one, writes it and drops the oldest) on a 2 MiB pretouched
 //! ring; `ring_borrowed` and `ring_arc` one alloc of 4 vectors and its
 //! release, back to back, through each handle flavour, and `ringal` the
-//! same size through `ringal` (the peer of those two). When started by `cargo bench` (which passes `--bench`) or
+//! same size through `ringal` (the peer of those two). `pools/ROW` runs
+//! any row of the `pools` bench (`pools/epoch`, `pools/object_pool`, …)
+//! through the same driver (`pairs.rs`), with 4 KiB buffers on one thread.
+//! When started by `cargo bench` (which passes `--bench`) or
 //! `cargo test` without a count, it runs 1 000 000 iterations as a smoke
 //! run.
+
+mod pairs;
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -151,6 +156,32 @@ fn profile_ringal(iterations: u64) {
     report("ringal (fixed 1 KiB + drop)", iterations, start);
 }
 
+/// Runs the `pools` row named `want` (4 KiB buffers, this thread) if it
+/// exists.
+struct OneRow<'a> {
+    want: &'a str,
+    iterations: u64,
+    found: bool,
+}
+
+impl pairs::Rows for OneRow<'_> {
+    fn row<P: pairs::Pair>(&mut self, name: &'static str, pool: P) {
+        if name != self.want {
+            return;
+        }
+        self.found = true;
+        let start = Instant::now();
+        for _ in 0..self.iterations {
+            pool.pair();
+        }
+        report(
+            &format!("pools/{name} (4 KiB, 1 thread)"),
+            self.iterations,
+            start,
+        );
+    }
+}
+
 fn report(what: &str, iterations: u64, start: Instant) {
     let elapsed = start.elapsed();
     println!(
@@ -197,10 +228,20 @@ fn main() {
             profile_ringal(iterations);
         }
         other => {
-            eprintln!(
-                "unknown workload {other:?}: expected pool, guard, tls, linear, ring, ring_borrowed, ring_arc, ringal or all"
-            );
-            std::process::exit(2);
+            let mut one = OneRow {
+                want: other.strip_prefix("pools/").unwrap_or(""),
+                iterations,
+                found: false,
+            };
+            if !one.want.is_empty() {
+                pairs::pool_rows(pool_config().serialization_size, &mut one);
+            }
+            if !one.found {
+                eprintln!(
+                    "unknown workload {other:?}: expected pool, guard, tls, linear, ring, ring_borrowed, ring_arc, ringal, pools/ROW (a row of the pools bench) or all"
+                );
+                std::process::exit(2);
+            }
         }
     }
 }
