@@ -128,7 +128,7 @@ impl<K: BufferKind, H: Home<K>> Guard<K, H> {
     /// it is cleared here, inside the guard, so a `K::reset` that panics
     /// still ends the loan (the guard's drop gives the buffer back to its
     /// place) instead of keeping the place forever.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn lent(buffer: K::Buffer, home: H, place: Place) -> Self {
         let mut guard = Self {
             buffer: ManuallyDrop::new(buffer),
@@ -180,7 +180,8 @@ impl<K: BufferKind, H: Home<K>> Guard<K, H> {
 }
 
 impl<K: BufferKind, H: Home<K>> Drop for Guard<K, H> {
-    #[inline]
+    // Always inlined: see `KindPool::lend`.
+    #[inline(always)]
     fn drop(&mut self) {
         // SAFETY: `drop` runs at most once and the consuming methods bypass
         // it (`disarm`), so both fields are still here and each is taken
@@ -246,7 +247,7 @@ macro_rules! kind_pool_home {
         impl<K: BufferKind, V: Variant> sealed::Sealed for $home {}
 
         impl<K: BufferKind, V: Variant> Home<K> for $home {
-            #[inline]
+            #[inline(always)]
             unsafe fn give_back_loan(
                 &self,
                 buffer: K::Buffer,
@@ -271,7 +272,7 @@ kind_pool_home!(&KindPool<K, V>, Arc<KindPool<K, V>>);
 impl<V: Variant> sealed::Sealed for Arc<BufferPool<V>> {}
 
 impl<K: ProvidedKind, V: Variant> Home<K> for Arc<BufferPool<V>> {
-    #[inline]
+    #[inline(always)]
     unsafe fn give_back_loan(&self, buffer: K::Buffer, place: Place, _: Token) -> ReturnOutcome {
         // SAFETY: the loan came from this shelf (`BufferPool::guard_owned`
         // lends from `shelf::<K>()`); the caller ends it once.
