@@ -304,21 +304,12 @@ impl<K: BufferKind, V: Variant> KindPool<K, V> {
     #[inline(always)]
     unsafe fn restore(&self, buffer: K::Buffer, place: Place) -> ReturnOutcome {
         if let Some(rejected) = self.outside_window(&buffer) {
-            drop(buffer);
-            // SAFETY: the caller holds the loan `place` belongs to; the
-            // buffer is not coming back.
-            unsafe { self.list.forfeit(place) };
-            self.counters.note_loan_return(rejected);
-            return rejected;
+            // SAFETY: the caller's contract.
+            return unsafe { self.restore_rejected(buffer, place, rejected) };
         }
         let Some(slot) = place.slot() else {
-            // SAFETY: the caller holds the loan `place` belongs to.
-            let outcome = match unsafe { self.list.restore(buffer, place) } {
-                Ok(()) => ReturnOutcome::Accepted,
-                Err(_refused) => ReturnOutcome::PoolFull,
-            };
-            self.counters.note_loan_return(outcome);
-            return outcome;
+            // SAFETY: the caller's contract.
+            return unsafe { self.restore_reservation(buffer, place) };
         };
         let late = is_active(COUNT_AFTER_RESTORE);
         if !late {
@@ -333,6 +324,46 @@ impl<K: BufferKind, V: Variant> KindPool<K, V> {
         }
         self.counters.note_restored();
         ReturnOutcome::Accepted
+    }
+
+    /// `restore` of a buffer resized out of the window: it is dropped and
+    /// its place given up. Out of line (with `restore_reservation`), so
+    /// that a guard's inlined drop holds one list push, not three: with
+    /// them inline LLVM called the drop out of line wherever a binary has a
+    /// second guard call site.
+    ///
+    /// # Safety
+    /// As for [`restore`](Self::restore).
+    #[cold]
+    #[inline(never)]
+    unsafe fn restore_rejected(
+        &self,
+        buffer: K::Buffer,
+        place: Place,
+        rejected: ReturnOutcome,
+    ) -> ReturnOutcome {
+        drop(buffer);
+        // SAFETY: the caller holds the loan `place` belongs to; the buffer
+        // is not coming back.
+        unsafe { self.list.forfeit(place) };
+        self.counters.note_loan_return(rejected);
+        rejected
+    }
+
+    /// `restore` into a kept place that is not a slot (a `Capped`
+    /// reservation, the audit variants): the list may refuse it.
+    ///
+    /// # Safety
+    /// As for [`restore`](Self::restore).
+    #[inline(never)]
+    unsafe fn restore_reservation(&self, buffer: K::Buffer, place: Place) -> ReturnOutcome {
+        // SAFETY: the caller holds the loan `place` belongs to.
+        let outcome = match unsafe { self.list.restore(buffer, place) } {
+            Ok(()) => ReturnOutcome::Accepted,
+            Err(_refused) => ReturnOutcome::PoolFull,
+        };
+        self.counters.note_loan_return(outcome);
+        outcome
     }
 
     /// `judge` for a guard whose buffer has no kept place (it was a miss):
