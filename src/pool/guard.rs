@@ -192,8 +192,8 @@ impl<K: BufferKind, H: Home<K>> Drop for Guard<K, H> {
         // (`black_box(&mut *guard)`, or any use that puts it in memory), and
         // a plain read let LLVM load the buffer's first two words with one
         // 16-byte load, which cannot take its data from two 8-byte stores (a
-        // failed store-to-load forward: the guard pair went from 10.6 to
-        // 17–18 ns in the `pools` bench once the drop was inlined). A
+        // failed store-to-load forward: the guard pair went from 12–17 to
+        // 18–19 ns in the `pools` bench once the drop was inlined). A
         // volatile read is neither merged nor widened, so each word is
         // loaded as it was stored (the front's pop does the same).
         let (buffer, home) = unsafe {
