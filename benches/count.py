@@ -23,11 +23,11 @@ import re
 import subprocess
 import tempfile
 
-ROWS = [
-    "tagged", "tagged_guard", "tagged_tls_front", "epoch", "pointer_node",
-    "lockfree_object_pool_linear", "object_pool", "crossbeam_array_queue",
-    "sharded_slab", "mutex_vec", "control_tls_vec", "system_malloc", "jemalloc",
-]
+# The `pools` rows, in the order `pool_rows` in benches/pairs.rs builds them.
+ROWS = re.findall(
+    r'rows\.row\("(\w+)"',
+    open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "pairs.rs")).read(),
+)
 WORKLOADS = ["tls", "guard", "pool", "linear", "ring_borrowed", "ring_arc", "ringal"] + [
     f"pools/{r}" for r in ROWS
 ]

@@ -185,17 +185,12 @@ impl<K: BufferKind, H: Home<K>> Drop for Guard<K, H> {
     fn drop(&mut self) {
         // SAFETY: `drop` runs at most once and the consuming methods bypass
         // it (`disarm`), so both fields are still here and each is taken
-        // exactly once (the buffer by a volatile read: a bitwise move, as
-        // `ManuallyDrop::take` is).
-        //
-        // Volatile because the caller usually stored the guard word by word
-        // (`black_box(&mut *guard)`, or any use that puts it in memory), and
-        // a plain read let LLVM load the buffer's first two words with one
-        // 16-byte load, which cannot take its data from two 8-byte stores (a
-        // failed store-to-load forward: the guard pair went from 12–17 to
-        // 18–19 ns in the `pools` bench once the drop was inlined). A
-        // volatile read is neither merged nor widened, so each word is
-        // loaded as it was stored (the front's pop does the same).
+        // exactly once. The buffer is moved out by a volatile read (a
+        // bitwise move, as `ManuallyDrop::take` is), for the reason the
+        // front's `pop_volatile` gives (`tls/cache.rs`): the caller usually
+        // stored the guard word by word, and a plain read became one 16-byte
+        // load over two 8-byte stores, a failed store forward (guard pair
+        // 12–17 → 18–19 ns in the `pools` bench once the drop was inlined).
         let (buffer, home) = unsafe {
             (
                 core::ptr::read_volatile(&*self.buffer),
