@@ -129,6 +129,18 @@ const ORDERING_MUTANTS: &[Mutant] = &[
         "ring",
         ring_scenarios::producer_hand_off,
     ),
+    mutant_shown_by(
+        "ring.hold.rmw",
+        "ring",
+        ring_scenarios::slices_outlive_producer,
+        ACCESS_RACE,
+    ),
+    mutant_shown_by(
+        "ring.credits.rmw",
+        "ring",
+        ring_scenarios::last_slice_frees_region,
+        ACCESS_RACE,
+    ),
     mutant("ring.wait.fence", "ring", ring_scenarios::wait_for_release),
     mutant("ring.wake.fence", "ring", ring_scenarios::wait_for_release),
     mutant("tls.slot.release", "tls", tls_scenarios::slot_reuse),

@@ -23,6 +23,12 @@ fn last_slice_frees_region() {
 }
 
 #[test]
+fn slices_outlive_producer() {
+    Model::new("ring", "slices-outlive-producer")
+        .pass(crate::scenarios::ring::slices_outlive_producer);
+}
+
+#[test]
 fn producer_hand_off() {
     Model::new("ring", "producer-hand-off")
         .facts(&[PRODUCER_REFUSED, PRODUCER_HANDED_OFF])

@@ -19,6 +19,7 @@ fn scenarios_on_real_threads() {
     for _ in 0..2_000 {
         scenarios::out_of_order_wrap();
         scenarios::last_slice_frees_region();
+        scenarios::slices_outlive_producer();
         scenarios::producer_hand_off();
     }
 }

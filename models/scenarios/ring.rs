@@ -184,6 +184,28 @@ pub fn last_slice_frees_region() {
 
 /// Fact: the last slice was dropped after the pool and its producer.
 pub const SLICE_OUTLIVED_POOL: &str = "slice_outlived_pool";
+
+/// Two slices outlive their producer and every `Arc` of the pool, and are
+/// dropped on two threads: whichever gives up the last hold drops the pool,
+/// which in the model builds touches every vector, so the other slice's
+/// writes must happen-before it (the shared hold's orderings, `hold.rs`).
+pub fn slices_outlive_producer() {
+    let pool = ring(2, 1);
+    let mut p = RingPool::arc_producer(&pool).expect("first producer");
+    let a = p.alloc(1).expect("empty ring");
+    let b = p.alloc(1).expect("room for two");
+    drop(p);
+    drop(pool);
+    let d = thread::spawn(move || {
+        let mut a = a;
+        stamp(&mut a, 1.0);
+        drop(a);
+    });
+    let mut b = b;
+    stamp(&mut b, 2.0);
+    drop(b);
+    d.join().expect("dropper");
+}
 /// Fact: a second producer was taken while the first was still out on
 /// another thread (refused), or after it was returned (handed off).
 pub const PRODUCER_REFUSED: &str = "producer_refused";

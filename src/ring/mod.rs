@@ -54,6 +54,7 @@
 
 mod config;
 mod error;
+mod hold;
 mod mapped;
 mod pool;
 mod slice;
@@ -62,6 +63,7 @@ mod wake;
 
 pub use config::{HugePages, MAX_CAPACITY_VECTORS, RingConfig, Workload};
 pub use error::{ConfigError, MemoryError, OldestLive, RingError};
+pub use hold::RingRef;
 #[cfg(any(loom, shuttle))]
 pub use pool::fifo_mutant::FIFO_RELEASE;
 pub use pool::{RingPool, RingProducer, RingStats};
@@ -76,10 +78,10 @@ pub type Producer<'ring> = RingProducer<&'ring RingPool>;
 /// A slice that borrows the pool; `PoolSlice<'static>` for a pool in a
 /// static or leaked.
 pub type PoolSlice<'ring> = Slice<&'ring RingPool>;
-/// The producer whose slices each hold an `Arc` of the pool (the seed's
-/// design).
+/// The producer whose slices keep the pool alive, as the seed's `Arc`
+/// slices do (they share one strong count of the pool's `Arc`: `hold.rs`).
 pub type ArcProducer = RingProducer<Arc<RingPool>>;
-/// A slice that holds an `Arc` of the pool.
+/// A slice that keeps its pool alive (see [`ArcProducer`]).
 pub type ArcPoolSlice = Slice<Arc<RingPool>>;
 
 /// Header bit: the span is released.
@@ -88,31 +90,4 @@ pub(crate) const RELEASED: u32 = 1;
 #[inline(always)]
 pub(crate) fn header_len(h: u32) -> usize {
     (h >> 1) as usize
-}
-
-mod sealed {
-    pub trait Sealed {}
-}
-
-/// How a producer and its slices reach the pool: `&RingPool` or
-/// `Arc<RingPool>`. Sealed.
-pub trait RingRef: sealed::Sealed + Clone {
-    /// The pool.
-    fn pool(&self) -> &RingPool;
-}
-
-impl sealed::Sealed for &RingPool {}
-impl RingRef for &RingPool {
-    #[inline(always)]
-    fn pool(&self) -> &RingPool {
-        self
-    }
-}
-
-impl sealed::Sealed for Arc<RingPool> {}
-impl RingRef for Arc<RingPool> {
-    #[inline(always)]
-    fn pool(&self) -> &RingPool {
-        self
-    }
 }

@@ -8,7 +8,7 @@ use super::storage::Region;
 use super::wake::Wake;
 use super::{RELEASED, RingRef, header_len};
 use crate::sync::mutation::ord;
-use crate::sync::{Arc, AtomicBool, AtomicU32, Ordering::*, UnsafeCell, thread};
+use crate::sync::{Arc, AtomicBool, AtomicU32, AtomicUsize, Ordering::*, UnsafeCell, thread};
 use std::time::{Duration, Instant};
 
 #[path = "fifo_mutant.rs"]
@@ -29,6 +29,9 @@ pub(crate) struct ProducerState {
     write_idx: usize,
     /// `serials[i]`: the allocation number of the slice starting at `i`.
     serials: Box<[u64]>,
+    /// Holds on the pool taken for `Arc`-flavour slices and not yet given
+    /// to one (`hold.rs`); 0 between producers.
+    slice_credits: usize,
     stats: RingStats,
 }
 
@@ -71,8 +74,10 @@ pub struct RingStats {
 ///   slices, [`PoolSlice<'ring>`](super::PoolSlice), borrow the pool (no
 ///   reference count; `'static` for a pool in a static or leaked);
 /// * [`RingPool::arc_producer`] → [`ArcProducer`](super::ArcProducer) whose
-///   slices, [`ArcPoolSlice`](super::ArcPoolSlice), each hold an `Arc` of the
-///   pool, which lives until the last of them drops.
+///   slices, [`ArcPoolSlice`](super::ArcPoolSlice), keep the pool alive
+///   until the last of them drops (they share one strong count of its
+///   `Arc`, so a slice costs no reference-count RMW of its own on
+///   hand-out).
 ///
 /// ```
 /// use verified_pools::ring::{RingConfig, RingError, RingPool};
@@ -98,6 +103,9 @@ pub struct RingPool {
     pub(crate) headers: Box<[AtomicU32]>,
     pub(crate) region: Region,
     producer_taken: AtomicBool,
+    /// Live `Arc`-flavour slices plus the producer's credits; while
+    /// non-zero they own one strong count of the pool's `Arc` (`hold.rs`).
+    pub(crate) slice_refs: AtomicUsize,
     state: UnsafeCell<ProducerState>,
     /// The FIFO-release mutant's shared cursor (model builds only; empty
     /// under std).
@@ -127,12 +135,14 @@ impl RingPool {
             headers: (0..capacity).map(|_| AtomicU32::new(0)).collect(),
             region,
             producer_taken: AtomicBool::new(false),
+            slice_refs: AtomicUsize::new(0),
             state: UnsafeCell::new(ProducerState {
                 read_pos: 0,
                 write_pos: 0,
                 read_idx: 0,
                 write_idx: 0,
                 serials: vec![0; capacity].into_boxed_slice(),
+                slice_credits: 0,
                 stats: RingStats {
                     capacity_vectors: capacity,
                     ..RingStats::default()
@@ -165,7 +175,7 @@ impl RingPool {
         Ok(RingProducer { ring: self })
     }
 
-    /// The producer handle whose slices each hold an `Arc` of the pool, or
+    /// The producer handle whose slices keep the pool alive, or
     /// [`RingError::ProducerTaken`] while another producer handle exists.
     ///
     /// ```
@@ -219,6 +229,7 @@ pub struct RingProducer<R: RingRef> {
 
 impl<R: RingRef> Drop for RingProducer<R> {
     fn drop(&mut self) {
+        self.with_state(|ring, _, st| ring.end_producer(&mut st.slice_credits));
         // Release: hands this producer's state writes to the next producer's
         // Acquire swap in `take_producer`.
         self.ring
@@ -235,15 +246,16 @@ impl<R: RingRef> RingProducer<R> {
     }
 
     #[inline(always)]
-    fn with_state<T>(&mut self, f: impl FnOnce(&RingPool, &mut ProducerState) -> T) -> T {
-        let pool = self.ring.pool();
+    fn with_state<T>(&mut self, f: impl FnOnce(&R, &RingPool, &mut ProducerState) -> T) -> T {
+        let ring = &self.ring;
+        let pool = ring.pool();
         // Both closures always inlined: `alloc`'s body must end up in its
         // caller (see `alloc`), and a closure is otherwise LLVM's choice.
         pool.state.with_mut(
             #[inline(always)]
             // SAFETY: `&mut self` on the unique producer handle (the
             // `producer_taken` flag) makes this the only access to the state.
-            |s| f(pool, unsafe { &mut *s }),
+            |s| f(ring, pool, unsafe { &mut *s }),
         )
     }
 
@@ -260,22 +272,21 @@ impl<R: RingRef> RingProducer<R> {
     // The errors are built out of line, so the inlined body is small.
     #[inline(always)]
     pub fn alloc(&mut self, n: usize) -> Result<Slice<R>, RingError> {
-        let first = self.with_state(
+        let (first, ring) = self.with_state(
             #[inline(always)]
-            |pool, st| {
+            |ring, pool, st| {
                 if n.wrapping_sub(1) >= pool.max_vectors {
                     return Err(bad_length(pool, n));
                 }
                 reclaim(pool, st);
                 match alloc_in(pool, st, n) {
-                    Some(first) => Ok(first),
+                    // The slice's hold is taken only for a slice actually
+                    // handed out.
+                    Some(first) => Ok((first, ring.for_slice(&mut st.slice_credits))),
                     None => Err(full(pool, st, n)),
                 }
             },
         )?;
-        // Cloned only now: an `Arc` ring pays its count increment only for
-        // a slice actually handed out.
-        let ring = self.ring.clone();
         // SAFETY: `alloc_in` just moved `first..first + n` from the free
         // region to this new slice, its only owner.
         Ok(unsafe { Slice::new(ring, first, n) })
@@ -313,17 +324,17 @@ impl<R: RingRef> RingProducer<R> {
     /// });
     /// ```
     pub fn alloc_wait(&mut self, n: usize, timeout: Duration) -> Result<Slice<R>, RingError> {
-        let first = self.with_state(|pool, st| {
+        let (first, ring) = self.with_state(|ring, pool, st| {
             if n.wrapping_sub(1) >= pool.max_vectors {
                 return Err(bad_length(pool, n));
             }
             reclaim(pool, st);
-            match alloc_in(pool, st, n) {
-                Some(first) => Ok(first),
-                None => wait_for_room(pool, st, n, timeout),
-            }
+            let first = match alloc_in(pool, st, n) {
+                Some(first) => first,
+                None => wait_for_room(pool, st, n, timeout)?,
+            };
+            Ok((first, ring.for_slice(&mut st.slice_credits)))
         })?;
-        let ring = self.ring.clone();
         // SAFETY: as in `alloc`: `first..first + n` just became this slice's.
         Ok(unsafe { Slice::new(ring, first, n) })
     }
@@ -332,12 +343,12 @@ impl<R: RingRef> RingProducer<R> {
     /// ring; returns the vectors reclaimed. [`alloc`](Self::alloc) does this
     /// itself.
     pub fn reclaim(&mut self) -> usize {
-        self.with_state(reclaim)
+        self.with_state(|_, pool, st| reclaim(pool, st))
     }
 
     /// Reclaims, then reports the counters and the oldest live slice.
     pub fn stats(&mut self) -> RingStats {
-        self.with_state(|pool, st| {
+        self.with_state(|_, pool, st| {
             reclaim(pool, st);
             let mut s = st.stats;
             s.used_vectors = used(st);
@@ -349,12 +360,12 @@ impl<R: RingRef> RingProducer<R> {
     /// Index of the read cursor in the region (the first vector of the oldest
     /// unreclaimed slice, or where the next slice goes if the ring is empty).
     pub fn read_index(&mut self) -> usize {
-        self.with_state(|_, st| st.read_idx)
+        self.with_state(|_, _, st| st.read_idx)
     }
 
     /// Index of the write cursor in the region.
     pub fn write_index(&mut self) -> usize {
-        self.with_state(|_, st| st.write_idx)
+        self.with_state(|_, _, st| st.write_idx)
     }
 }
 
@@ -537,6 +548,19 @@ fn alloc_in(pool: &RingPool, st: &mut ProducerState, n: usize) -> Option<usize> 
     st.stats.high_water_vectors = st.stats.high_water_vectors.max(used(st));
     pool.region.on_hand_out(first, n);
     Some(first)
+}
+
+/// Model builds only: dropping the pool touches the producer state and every
+/// vector, so the checkers report any access (a slice's, or a producer's)
+/// that does not happen-before the drop: the evidence that the `Arc`
+/// flavour's shared hold (`hold.rs`) frees the pool only after its last
+/// user. Under std the pool has no `Drop` of its own.
+#[cfg(any(loom, shuttle))]
+impl Drop for RingPool {
+    fn drop(&mut self) {
+        self.state.with_mut(|_| ());
+        self.region.on_free();
+    }
 }
 
 impl core::fmt::Debug for RingPool {

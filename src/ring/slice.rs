@@ -14,7 +14,7 @@ use crate::sync::mutation::ord;
 /// Derefs to `[f32]` (mutably for its owner), is `Send`, and releases its
 /// vectors when dropped, on any thread and in any order. Use it through the
 /// aliases [`PoolSlice<'ring>`](super::PoolSlice) (borrows the pool) and
-/// [`ArcPoolSlice`](super::ArcPoolSlice) (holds an `Arc` of it).
+/// [`ArcPoolSlice`](super::ArcPoolSlice) (keeps it alive).
 ///
 /// With the borrowed flavour the borrow checker keeps the pool alive for as
 /// long as any slice exists:
@@ -51,9 +51,11 @@ pub struct Slice<R: RingRef> {
     // store-to-load forward. The data pointer and float count are
     // recomputed from the pool.
     //
-    // `ring` is dropped by hand at the end of `drop`, so the whole drop
-    // (release and the `Arc`'s decrement) is one inlinable body rather than
-    // drop glue called out of line with the slice in memory.
+    // `ring` is given up by hand at the end of `drop` (`end_slice`), so the
+    // whole drop (release and giving up the hold) is one inlinable body
+    // rather than drop glue called out of line with the slice in memory;
+    // for the `Arc` flavour it is a copy that owns no strong count of its
+    // own (`hold.rs`).
     ring: ManuallyDrop<R>,
     /// The first vector (low 32 bits) and the length in vectors (high 32).
     span: u64,
@@ -74,11 +76,12 @@ unsafe impl<R: RingRef + Sync> Sync for Slice<R> {}
 impl<R: RingRef> Slice<R> {
     /// # Safety
     /// Vectors `first..first + len` were just moved from the free region to
-    /// this slice and nothing else covers them.
+    /// this slice and nothing else covers them; `ring` came from
+    /// `for_slice` (one hold, given up by this slice's drop).
     #[inline(always)]
-    pub(crate) unsafe fn new(ring: R, first: usize, len: usize) -> Self {
+    pub(crate) unsafe fn new(ring: ManuallyDrop<R>, first: usize, len: usize) -> Self {
         Self {
-            ring: ManuallyDrop::new(ring),
+            ring,
             span: first as u64 | (len as u64) << 32,
         }
     }
@@ -189,8 +192,8 @@ impl<R: RingRef> Drop for Slice<R> {
         // in `alloc_wait` is never missed. Then one Relaxed load; the unpark
         // only if a producer waits.
         pool.wake.after_release(ord(SeqCst, "ring.wake.fence"));
-        // SAFETY: `ring` is dropped exactly once, here, and not used after.
-        unsafe { ManuallyDrop::drop(&mut self.ring) };
+        // The hold is given up last: after it the pool may be gone.
+        R::end_slice(&mut self.ring);
     }
 }
 

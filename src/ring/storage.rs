@@ -144,6 +144,18 @@ impl Region {
         }
     }
 
+    /// The pool is being dropped: counts as a write of every vector, so a
+    /// slice's access that did not happen-before the drop is a data race the
+    /// checker reports.
+    #[cfg(any(loom, shuttle))]
+    pub(crate) fn on_free(&self) {
+        if MODEL_BUILD {
+            if let Some(c) = &self.checks {
+                c.access.iter().for_each(|a| a.with_mut(|_| ()));
+            }
+        }
+    }
+
     /// The owner of `first..first + n` writes them.
     #[inline(always)]
     pub(crate) fn on_write(&self, first: usize, n: usize) {
