@@ -25,6 +25,7 @@ fn last_slice_frees_region() {
 #[test]
 fn slices_outlive_producer() {
     Model::new("ring", "slices-outlive-producer")
+        .facts(&LAST_HOLD_ON_EACH_THREAD)
         .pass(crate::scenarios::ring::slices_outlive_producer);
 }
 

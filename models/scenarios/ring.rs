@@ -190,22 +190,37 @@ pub const SLICE_OUTLIVED_POOL: &str = "slice_outlived_pool";
 /// which in the model builds touches every vector, so the other slice's
 /// writes must happen-before it (the shared hold's orderings, `hold.rs`).
 pub fn slices_outlive_producer() {
+    // Ghost: which slice has been dropped (outside the model, so it adds no
+    // synchronisation).
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    let a_gone = std::sync::Arc::new(AtomicBool::new(false));
     let pool = ring(2, 1);
     let mut p = RingPool::arc_producer(&pool).expect("first producer");
     let a = p.alloc(1).expect("empty ring");
     let b = p.alloc(1).expect("room for two");
     drop(p);
     drop(pool);
-    let d = thread::spawn(move || {
-        let mut a = a;
-        stamp(&mut a, 1.0);
-        drop(a);
-    });
+    let d = {
+        let a_gone = a_gone.clone();
+        thread::spawn(move || {
+            let mut a = a;
+            stamp(&mut a, 1.0);
+            drop(a);
+            a_gone.store(true, SeqCst);
+        })
+    };
     let mut b = b;
     stamp(&mut b, 2.0);
     drop(b);
+    fact(LAST_HOLD_ON_EACH_THREAD[0], !a_gone.load(SeqCst));
+    fact(LAST_HOLD_ON_EACH_THREAD[1], a_gone.load(SeqCst));
     d.join().expect("dropper");
 }
+
+/// Facts of [`slices_outlive_producer`]: the main thread's slice dropped
+/// before the other thread's (which then held the last hold), and after it.
+pub const LAST_HOLD_ON_EACH_THREAD: [&str; 2] = ["last_hold_on_dropper", "last_hold_on_main"];
+
 /// Fact: a second producer was taken while the first was still out on
 /// another thread (refused), or after it was returned (handed off).
 pub const PRODUCER_REFUSED: &str = "producer_refused";
