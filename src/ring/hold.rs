@@ -46,7 +46,7 @@ use crate::sync::{Arc, MODEL_BUILD, Ordering::*};
 
 /// Credits the producer takes at once. Small in the model builds, so that
 /// the checkers reach a refill while slices are live.
-pub(crate) const CREDIT_BATCH: usize = if MODEL_BUILD { 2 } else { 64 };
+const CREDIT_BATCH: usize = if MODEL_BUILD { 2 } else { 64 };
 
 /// How a producer and its slices reach the pool: `&RingPool` or
 /// `Arc<RingPool>`. Sealed.
@@ -55,7 +55,7 @@ pub trait RingRef: sealed::Sealed + Clone {
     fn pool(&self) -> &RingPool;
 }
 
-pub(crate) mod sealed {
+mod sealed {
     use core::mem::ManuallyDrop;
 
     /// The crate's side of [`RingRef`](super::RingRef): how a slice holds
